@@ -1,0 +1,149 @@
+// Command laminar-ha-webhook makes Laminar installations highly available by
+// construction: it serves the mutating and validating admission webhook.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/laminar/ha-webhook/internal/version"
+	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/server"
+)
+
+const usage = `laminar-ha-webhook: HA admission webhook for Laminar
+
+Usage:
+  laminar-ha-webhook serve [flags]    serve the mutating and validating webhook
+  laminar-ha-webhook version          print the version
+
+Run "laminar-ha-webhook COMMAND -h" for a command's flags.
+`
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "laminar-ha-webhook", version.Version)
+		return exitOK
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := server.Options{}
+	fs.StringVar(&o.Host, "host", "", "address the webhook listens on (empty: all)")
+	fs.IntVar(&o.Port, "port", 9443, "TLS port of the webhook endpoints /mutate and /validate")
+	fs.StringVar(&o.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with the serving certificate and key, reloaded on change")
+	fs.StringVar(&o.CertName, "cert-name", "tls.crt", "certificate file name in --cert-dir")
+	fs.StringVar(&o.KeyName, "key-name", "tls.key", "key file name in --cert-dir")
+	fs.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of /healthz and /readyz")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of /metrics ("0" disables)`)
+	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook port (off: HTTP/1.1 only)")
+	policyPath := fs.String("policy", "", "policy file (YAML); empty uses the HA guide's defaults")
+	logFormat := fs.String("log-format", "auto", "log format: json, text, or auto (json when running in a pod)")
+	logLevel := fs.String("log-level", "info", "log level: info or debug")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
+		return exitUsage
+	}
+	log, err := newLogger(*logFormat, *logLevel, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	ctrl.SetLogger(log)
+
+	p, err := policy.Load(*policyPath)
+	if err != nil {
+		log.Error(err, "cannot load policy")
+		return exitFail
+	}
+	o.Policy = admit.Static(p)
+	o.Log = log
+	srv, err := server.New(o)
+	if err != nil {
+		log.Error(err, "cannot build server")
+		return exitFail
+	}
+	log.Info("starting", "version", version.Version, "policy", *policyPath)
+	if err := srv.Start(ctx); err != nil {
+		log.Error(err, "server stopped")
+		return exitFail
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// newLogger builds a structured logger: JSON in a pod, readable text at a terminal.
+func newLogger(format, level string, out io.Writer) (logr.Logger, error) {
+	opts := zap.Options{DestWriter: out}
+	switch strings.ToLower(level) {
+	case "info":
+		opts.Level = zapcore.InfoLevel
+	case "debug":
+		opts.Level = zapcore.DebugLevel
+	default:
+		return logr.Logger{}, fmt.Errorf("--log-level: want info or debug, got %q", level)
+	}
+	if format == "auto" {
+		format = "text"
+		if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+			format = "json"
+		}
+	}
+	switch format {
+	case "json":
+		opts.Development = false
+	case "text":
+		opts.Development = true
+		opts.StacktraceLevel = zapcore.PanicLevel
+	default:
+		return logr.Logger{}, fmt.Errorf("--log-format: want json, text or auto, got %q", format)
+	}
+	return zap.New(zap.UseFlagOptions(&opts)), nil
+}

@@ -1,0 +1,70 @@
+// Package mutate fills the HA guide's defaults into a Laminar workload and computes
+// the JSON patch from the typed object, so the patch holds only what the rules set.
+package mutate
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"gomodules.xyz/jsonpatch/v2"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// Apply runs every default rule for the workload, in catalog order, changing it in
+// place, and returns the IDs of the rules that changed something.
+func Apply(w *workload.Workload, p *policy.Policy) []string {
+	var applied []string
+	for _, r := range rules.All() {
+		if r.Action != rules.ActionDefault || !r.AppliesTo(w) {
+			continue
+		}
+		if r.Default(w, p) {
+			applied = append(applied, r.ID)
+		}
+	}
+	return applied
+}
+
+// Result is a mutation of one object.
+type Result struct {
+	// Object is the mutated copy; the input is never changed.
+	Object runtime.Object
+	// Applied lists the rules that set something.
+	Applied []string
+	// Patch turns the input into Object; empty when nothing was applied.
+	Patch []jsonpatch.JsonPatchOperation
+}
+
+// Object mutates a copy of a Laminar Deployment or StatefulSet. For any other object
+// it returns the copy unchanged with no patch.
+//
+// Both sides of the patch are encoded from the typed object, never from the raw
+// request, so fields this build does not know are neither removed nor touched.
+func Object(obj runtime.Object, p *policy.Policy) (Result, error) {
+	out := obj.DeepCopyObject()
+	w, ok := workload.FromObject(out)
+	if !ok {
+		return Result{Object: out}, nil
+	}
+	applied := Apply(w, p)
+	if len(applied) == 0 {
+		return Result{Object: out}, nil
+	}
+	before, err := json.Marshal(obj)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode object: %w", err)
+	}
+	after, err := json.Marshal(out)
+	if err != nil {
+		return Result{}, fmt.Errorf("encode mutated object: %w", err)
+	}
+	patch, err := jsonpatch.CreatePatch(before, after)
+	if err != nil {
+		return Result{}, fmt.Errorf("compute patch: %w", err)
+	}
+	return Result{Object: out, Applied: applied, Patch: patch}, nil
+}

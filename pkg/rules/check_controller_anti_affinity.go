@@ -1,0 +1,24 @@
+package rules
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// checkControllerAntiAffinity denies controllers that may share a node: a preferred
+// term is not enough, because the scheduler may still co-locate leader and standby.
+func checkControllerAntiAffinity(w *workload.Workload, p *policy.Policy) field.ErrorList {
+	key := p.Controller.AntiAffinity.TopologyKey
+	req, _ := antiAffinityTerms(&w.Template.Spec, key)
+	for _, t := range req {
+		if selectsPods(t.LabelSelector, w.Template.Labels) {
+			return nil
+		}
+	}
+	return field.ErrorList{field.Required(antiAffinityPath.Child("requiredDuringSchedulingIgnoredDuringExecution"),
+		fmt.Sprintf("no required term on %s selects the controller's own pods; fix: add one with labelSelector %s", key, selectorText(w)))}
+}

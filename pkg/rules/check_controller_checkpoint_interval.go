@@ -1,0 +1,32 @@
+package rules
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// checkControllerCheckpointInterval warns when checkpoints are further apart than
+// the guide's 30s: a failover then replays more work.
+func checkControllerCheckpointInterval(w *workload.Workload, p *policy.Policy) field.ErrorList {
+	c, cPath := w.MainContainer(p.Controller.ContainerName)
+	if c == nil {
+		return nil
+	}
+	s, ok := findSetting(c, cPath, flagCheckpointEvery, envCheckpointInterval)
+	if !ok || s.FromRef {
+		return nil
+	}
+	max := p.Controller.Checkpoints.MaxInterval.Duration
+	d, err := time.ParseDuration(s.Value)
+	switch {
+	case err != nil:
+		return field.ErrorList{field.Invalid(s.Path, s.Value, "not a duration; write it like 30s")}
+	case d > max:
+		return field.ErrorList{field.Invalid(s.Path, s.Value, "longer than "+max.String()+"; failover replays more work")}
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package rules
+
+import (
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// checkControllerCheckpointURLMissing warns when no checkpoint URL can be seen: it
+// may come from config this webhook cannot read, so it is not denied.
+func checkControllerCheckpointURLMissing(w *workload.Workload, p *policy.Policy) field.ErrorList {
+	c, cPath := w.MainContainer(p.Controller.ContainerName)
+	if c == nil {
+		return nil
+	}
+	s, ok := checkpointURL(w, p)
+	switch {
+	case !ok:
+		return field.ErrorList{field.Required(cPath.Child("args"), "no --checkpoint-url or LAMINAR_CHECKPOINT_URL; set an s3:// URL")}
+	case s.FromRef:
+		return field.ErrorList{field.Required(s.Path, "checkpoint URL comes from a Secret/ConfigMap and is not checked")}
+	}
+	return nil
+}

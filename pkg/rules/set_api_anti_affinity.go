@@ -1,0 +1,30 @@
+package rules
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// setAPIAntiAffinity prefers one API pod per node, so a node failure takes at most
+// one replica. It is preferred, not required, so a small cluster can still roll
+// out with maxSurge. Any existing anti-affinity term on the same topology key is
+// the user's choice and is kept as it is.
+func setAPIAntiAffinity(w *workload.Workload, p *policy.Policy) bool {
+	spec := &w.Template.Spec
+	key := p.API.AntiAffinity.TopologyKey
+	if req, pref := antiAffinityTerms(spec, key); len(req)+len(pref) > 0 {
+		return false
+	}
+	aa := ensurePodAntiAffinity(spec)
+	aa.PreferredDuringSchedulingIgnoredDuringExecution = append(aa.PreferredDuringSchedulingIgnoredDuringExecution,
+		corev1.WeightedPodAffinityTerm{
+			Weight: p.API.AntiAffinity.Weight,
+			PodAffinityTerm: corev1.PodAffinityTerm{
+				LabelSelector: ownPodSelector(w),
+				TopologyKey:   key,
+			},
+		})
+	return true
+}

@@ -1,0 +1,32 @@
+package rules
+
+import (
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// setAPIPreStop delays the API container's shutdown so endpoints and load balancers
+// stop routing to it before it stops accepting. The guide's form is a shell sleep;
+// images without a shell get the kubelet's native sleep action by policy.
+func setAPIPreStop(w *workload.Workload, p *policy.Policy) bool {
+	c, _ := w.MainContainer(p.API.ContainerName)
+	if c == nil || (c.Lifecycle != nil && c.Lifecycle.PreStop != nil) {
+		return false
+	}
+	if c.Lifecycle == nil {
+		c.Lifecycle = &corev1.Lifecycle{}
+	}
+	secs := p.API.PreStop.Seconds
+	if p.API.PreStop.Mode == policy.PreStopSleep {
+		c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: secs}}
+	} else {
+		c.Lifecycle.PreStop = &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+			Command: []string{"/bin/sh", "-c", "sleep " + strconv.FormatInt(secs, 10)},
+		}}
+	}
+	return true
+}

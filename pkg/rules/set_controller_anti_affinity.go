@@ -1,0 +1,23 @@
+package rules
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// setControllerAntiAffinity requires controller replicas on different nodes: the
+// standby must not die with the leader. A term the user already has on the same
+// key — even a preferred one — is their choice; validation judges it.
+func setControllerAntiAffinity(w *workload.Workload, p *policy.Policy) bool {
+	spec := &w.Template.Spec
+	key := p.Controller.AntiAffinity.TopologyKey
+	if req, pref := antiAffinityTerms(spec, key); len(req)+len(pref) > 0 {
+		return false
+	}
+	aa := ensurePodAntiAffinity(spec)
+	aa.RequiredDuringSchedulingIgnoredDuringExecution = append(aa.RequiredDuringSchedulingIgnoredDuringExecution,
+		corev1.PodAffinityTerm{LabelSelector: ownPodSelector(w), TopologyKey: key})
+	return true
+}

@@ -1,0 +1,109 @@
+// Package validate judges a Laminar workload against the HA checks and turns the
+// violations into a Kubernetes Invalid error with field causes, plus warnings.
+package validate
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// MaxWarningLength keeps a warning readable on one terminal line; the API server
+// itself truncates longer ones.
+const MaxWarningLength = 120
+
+// Violation is one failed check.
+type Violation struct {
+	RuleID string
+	Action rules.Action
+	// Err carries the field path, the bad value and the detail (with the rule ID).
+	Err *field.Error
+}
+
+// Result is every violation of one workload.
+type Result struct {
+	Violations []Violation
+}
+
+// Workload runs every check that applies to w.
+func Workload(w *workload.Workload, p *policy.Policy) Result {
+	var res Result
+	for _, r := range rules.All() {
+		if r.Action == rules.ActionDefault || !r.AppliesTo(w) {
+			continue
+		}
+		for _, e := range r.Check(w, p) {
+			e.Detail = fmt.Sprintf("[%s] %s", r.ID, e.Detail)
+			res.Violations = append(res.Violations, Violation{RuleID: r.ID, Action: r.Action, Err: e})
+		}
+	}
+	return res
+}
+
+// Denials lists the violations of deny rules as field errors.
+func (r Result) Denials() field.ErrorList {
+	var errs field.ErrorList
+	for _, v := range r.Violations {
+		if v.Action == rules.ActionDeny {
+			errs = append(errs, v.Err)
+		}
+	}
+	return errs
+}
+
+// Warnings renders the violations of warn rules as admission warnings.
+func (r Result) Warnings() []string {
+	var out []string
+	for _, v := range r.Violations {
+		if v.Action == rules.ActionWarn {
+			out = append(out, Warning(v.Err))
+		}
+	}
+	return out
+}
+
+// Warning renders a field error as one admission warning of at most
+// MaxWarningLength characters: "<field>: <detail>", detail starting with the rule ID.
+func Warning(e *field.Error) string {
+	return truncate(fmt.Sprintf("%s: %s", e.Field, e.Detail), MaxWarningLength)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// Error is the Invalid error the API server returns for denials, or nil.
+func (r Result) Error(w *workload.Workload) error {
+	errs := r.Denials()
+	if len(errs) == 0 {
+		return nil
+	}
+	gk := workload.DeploymentGVK.GroupKind()
+	if w.Kind == workload.KindStatefulSet {
+		gk = workload.StatefulSetGVK.GroupKind()
+	}
+	return apierrors.NewInvalid(gk, w.Name(), errs)
+}
+
+// RuleIDs lists each violated rule once, in catalog order.
+func (r Result) RuleIDs() []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, v := range r.Violations {
+		if !seen[v.RuleID] {
+			seen[v.RuleID] = true
+			ids = append(ids, v.RuleID)
+		}
+	}
+	return ids
+}
