@@ -79,7 +79,7 @@ func (m *Mutator) Handle(_ context.Context, req admission.Request) admission.Res
 	if done != nil {
 		return *done
 	}
-	res, err := mutate.Object(s.workload.Object(), m.Policy())
+	res, err := mutate.Object(s.workload.Object(), req.Object.Raw, m.Policy())
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}

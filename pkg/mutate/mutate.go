@@ -40,11 +40,12 @@ type Result struct {
 }
 
 // Object mutates a copy of a Laminar Deployment or StatefulSet. For any other object
-// it returns the copy unchanged with no patch.
+// it returns the copy unchanged with no patch. request is the object's JSON as the
+// patch's consumer holds it (the admission request); nil means obj's own encoding.
 //
-// Both sides of the patch are encoded from the typed object, never from the raw
-// request, so fields this build does not know are neither removed nor touched.
-func Object(obj runtime.Object, p *policy.Policy) (Result, error) {
+// The patch is the difference between two typed encodings, rooted in request, so
+// fields this build does not know are neither removed nor touched.
+func Object(obj runtime.Object, request []byte, p *policy.Policy) (Result, error) {
 	out := obj.DeepCopyObject()
 	w, ok := workload.FromObject(out)
 	if !ok {
@@ -64,6 +65,12 @@ func Object(obj runtime.Object, p *policy.Policy) (Result, error) {
 	}
 	patch, err := jsonpatch.CreatePatch(before, after)
 	if err != nil {
+		return Result{}, fmt.Errorf("compute patch: %w", err)
+	}
+	if request == nil {
+		request = before
+	}
+	if patch, err = rootPatch(request, after, patch); err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
 	return Result{Object: out, Applied: applied, Patch: patch}, nil

@@ -1,0 +1,14 @@
+// Command gendocs prints docs/rules.md from the rule catalog (make docs).
+package main
+
+import (
+	"os"
+
+	"github.com/laminar/ha-webhook/internal/ruledocs"
+)
+
+func main() {
+	if _, err := os.Stdout.Write(ruledocs.Markdown()); err != nil {
+		os.Exit(1)
+	}
+}

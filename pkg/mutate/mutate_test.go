@@ -1,0 +1,144 @@
+package mutate_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
+
+	"github.com/laminar/ha-webhook/pkg/manifest"
+	"github.com/laminar/ha-webhook/pkg/mutate"
+	"github.com/laminar/ha-webhook/pkg/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const goldenDir = "../../test/testdata/mutate"
+
+// inputs lists the fixtures: every .yaml that is neither a golden file nor a policy.
+func inputs(t *testing.T) []string {
+	t.Helper()
+	all, err := filepath.Glob(filepath.Join(goldenDir, "*.yaml"))
+	require.NoError(t, err)
+	var out []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, ".golden.yaml") && !strings.HasSuffix(f, ".policy.yaml") {
+			out = append(out, f)
+		}
+	}
+	require.NotEmpty(t, out)
+	return out
+}
+
+// policyFor loads <fixture>.policy.yaml when present, else the defaults.
+func policyFor(t *testing.T, fixture string) *policy.Policy {
+	t.Helper()
+	path := strings.TrimSuffix(fixture, ".yaml") + ".policy.yaml"
+	if _, err := os.Stat(path); err != nil {
+		return policy.Default()
+	}
+	p, err := policy.Load(path)
+	require.NoError(t, err)
+	return p
+}
+
+func TestGolden(t *testing.T) {
+	for _, in := range inputs(t) {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			raw, err := os.ReadFile(in)
+			require.NoError(t, err)
+			obj, gvk, err := manifest.Decode(raw)
+			require.NoError(t, err)
+			p := policyFor(t, in)
+
+			js, err := yaml.YAMLToJSON(raw)
+			require.NoError(t, err)
+			res, err := mutate.Object(obj, js, p)
+			require.NoError(t, err)
+			out, err := manifest.EncodeYAML(res.Object, gvk)
+			require.NoError(t, err)
+			got := append([]byte("# applied: "+strings.Join(res.Applied, ",")+"\n"), out...)
+
+			golden := strings.TrimSuffix(in, ".yaml") + ".golden.yaml"
+			if *update {
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run: go test ./pkg/mutate -update")
+			assert.Equal(t, string(want), string(got))
+
+			// The patch, applied to the request's own JSON, must give the mutated object.
+			if len(res.Patch) > 0 {
+				ops, err := json.Marshal(res.Patch)
+				require.NoError(t, err)
+				decoded, err := jsonpatch.DecodePatch(ops)
+				require.NoError(t, err)
+				patched, err := decoded.Apply(js)
+				require.NoError(t, err)
+				fromPatch, _, err := manifest.Decode(patched)
+				require.NoError(t, err)
+				assert.Equal(t, res.Object, fromPatch)
+			}
+		})
+	}
+}
+
+// TestIdempotent mutates every golden input twice: the second pass must find
+// nothing to do, or GitOps tools would see drift on every sync.
+func TestIdempotent(t *testing.T) {
+	for _, in := range inputs(t) {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			raw, err := os.ReadFile(in)
+			require.NoError(t, err)
+			obj, _, err := manifest.Decode(raw)
+			require.NoError(t, err)
+			p := policyFor(t, in)
+			first, err := mutate.Object(obj, nil, p)
+			require.NoError(t, err)
+			second, err := mutate.Object(first.Object, nil, p)
+			require.NoError(t, err)
+			assert.Empty(t, second.Patch)
+			assert.Empty(t, second.Applied)
+			assert.Equal(t, first.Object, second.Object)
+		})
+	}
+}
+
+// TestInputUntouched guards the promise that Object works on a copy.
+func TestInputUntouched(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "api-minimal.yaml"))
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	before, err := json.Marshal(obj)
+	require.NoError(t, err)
+	res, err := mutate.Object(obj, nil, policy.Default())
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Patch)
+	after, err := json.Marshal(obj)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(before, after), "input object was modified")
+}
+
+func TestKubernetesDefaultsKeptWhenPolicySaysSo(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "api-apiserver-defaulted.yaml"))
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	p := policy.Default()
+	no := false
+	p.TreatKubernetesDefaultsAsUnset = &no
+	res, err := mutate.Object(obj, nil, p)
+	require.NoError(t, err)
+	assert.NotContains(t, res.Applied, "set-api-strategy")
+	assert.NotContains(t, res.Applied, "set-api-grace-period")
+	assert.Contains(t, res.Applied, "set-api-prestop")
+}
