@@ -48,4 +48,3 @@ func Markdown() []byte {
 	}
 	return b.Bytes()
 }
-

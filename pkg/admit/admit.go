@@ -62,6 +62,12 @@ func decode(req admission.Request) (*subject, *admission.Response) {
 		r := admission.Allowed("not a Laminar workload")
 		return nil, &r
 	}
+	// Updates during deletion only remove finalizers; blocking them would leave the
+	// object stuck in Terminating.
+	if w.Meta.DeletionTimestamp != nil {
+		r := admission.Allowed("object is being deleted")
+		return nil, &r
+	}
 	if w.Meta.Name == "" && req.Name != "" {
 		w.Meta.Name = req.Name
 	}

@@ -197,6 +197,7 @@ func TestUnjudgedRequestsAreAllowedWithoutPatch(t *testing.T) {
 		"delete":               review("admission.k8s.io/v1", "DELETE", "apps", "v1", "Deployment", ""),
 		"connect":              review("admission.k8s.io/v1", "CONNECT", "apps", "v1", "Deployment", ""),
 		"unknown kind":         review("admission.k8s.io/v1", "CREATE", "", "v1", "ConfigMap", `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}`),
+		"being deleted":        review("admission.k8s.io/v1", "UPDATE", "apps", "v1", "Deployment", strings.Replace(fixtureJSON(t, "admission/api-bad.yaml"), `"name":"laminar-api"`, `"name":"laminar-api","deletionTimestamp":"2026-01-01T00:00:00Z","finalizers":["x"]`, 1)),
 		"other apps version":   review("admission.k8s.io/v1", "CREATE", "apps", "v1beta2", "Deployment", apiObj),
 	} {
 		for _, url := range []string{s.mutate.URL, s.validate.URL} {
