@@ -71,7 +71,8 @@ type RollingUpdate struct {
 // AntiAffinity spreads replicas across nodes.
 type AntiAffinity struct {
 	TopologyKey string `json:"topologyKey"`
-	// Weight is used for the api's preferred term; the controller's term is required.
+	// Weight is used for the api's preferred term; the controller's term is
+	// required and takes none, so setting it there is an error.
 	Weight int32 `json:"weight,omitempty"`
 }
 
@@ -201,6 +202,10 @@ func Parse(data []byte) (*Policy, error) {
 		if err := yaml.UnmarshalStrict(data, p); err != nil {
 			return nil, fmt.Errorf("policy: %w", err)
 		}
+		// IntOrString's decoder sets only the half it reads, so a value read over a
+		// default of the other type keeps a stale other half; clear it.
+		normalizeIntOrString(&p.API.RollingUpdate.MaxUnavailable)
+		normalizeIntOrString(&p.API.RollingUpdate.MaxSurge)
 	}
 	if errs := p.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("policy is invalid: %w", errs.ToAggregate())
@@ -316,14 +321,30 @@ func validateReplicas(path *field.Path, r Replicas) field.ErrorList {
 	return errs
 }
 
+// normalizeIntOrString clears the half of v its type does not use.
+func normalizeIntOrString(v *intstr.IntOrString) {
+	if v.Type == intstr.String {
+		v.IntVal = 0
+	} else {
+		v.StrVal = ""
+	}
+}
+
 func validateRollingUpdate(path *field.Path, r RollingUpdate) field.ErrorList {
 	var errs field.ErrorList
 	for _, f := range []struct {
 		name string
 		v    intstr.IntOrString
 	}{{"maxUnavailable", r.MaxUnavailable}, {"maxSurge", r.MaxSurge}} {
-		if _, err := intstr.GetScaledValueFromIntOrPercent(&f.v, 100, false); err != nil {
+		// Scaled against 100, a number and a percentage both read as a percentage.
+		n, err := intstr.GetScaledValueFromIntOrPercent(&f.v, 100, false)
+		switch {
+		case err != nil:
 			errs = append(errs, field.Invalid(path.Child(f.name), f.v.String(), "must be a whole number or a percentage such as 25%"))
+		case n < 0:
+			errs = append(errs, field.Invalid(path.Child(f.name), f.v.String(), "must not be negative"))
+		case f.name == "maxUnavailable" && f.v.Type == intstr.String && n > 100:
+			errs = append(errs, field.Invalid(path.Child(f.name), f.v.String(), "must not be more than 100%"))
 		}
 	}
 	if len(errs) > 0 {
@@ -342,8 +363,12 @@ func validateAntiAffinity(path *field.Path, a AntiAffinity, preferred bool) fiel
 	if a.TopologyKey == "" {
 		errs = append(errs, field.Required(path.Child("topologyKey"), "such as kubernetes.io/hostname"))
 	}
-	if preferred && (a.Weight < 1 || a.Weight > 100) {
+	switch {
+	case preferred && (a.Weight < 1 || a.Weight > 100):
 		errs = append(errs, field.Invalid(path.Child("weight"), a.Weight, "must be between 1 and 100"))
+	case !preferred && a.Weight != 0:
+		// Accepting it would let a setting silently do nothing.
+		errs = append(errs, field.Forbidden(path.Child("weight"), "this anti-affinity term is required, so it takes no weight"))
 	}
 	return errs
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // checkControllerCheckpointInterval warns when checkpoints are further apart than
-// the guide's 30s: a failover then replays more work.
+// the guide's 30s: a failover then replays more work. Its details are terse because
+// a warning, path and rule ID included, must fit in 120 characters.
 func checkControllerCheckpointInterval(w *workload.Workload, p *policy.Policy) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
@@ -24,9 +25,9 @@ func checkControllerCheckpointInterval(w *workload.Workload, p *policy.Policy) f
 	d, err := time.ParseDuration(s.Value)
 	switch {
 	case err != nil:
-		return field.ErrorList{field.Invalid(s.Path, s.Value, "not a duration; write it like 30s")}
+		return field.ErrorList{field.Invalid(s.Path, s.Value, "not a duration; fix: use e.g. "+max.String())}
 	case d > max:
-		return field.ErrorList{field.Invalid(s.Path, s.Value, "longer than "+max.String()+"; failover replays more work")}
+		return field.ErrorList{field.Invalid(s.Path, s.Value, "exceeds "+max.String()+"; fix: set "+max.String()+" or less")}
 	}
 	return nil
 }

@@ -22,9 +22,11 @@ func checkControllerCheckpointURL(w *workload.Workload, p *policy.Policy) field.
 	fix := "; fix: use a bucket URL such as s3://my-bucket/laminar/checkpoints (schemes: " + strings.Join(schemes, ", ") + ")"
 	u, err := url.Parse(s.Value)
 	switch {
+	case s.Value == "":
+		return field.ErrorList{field.Invalid(s.Path, s.Value, "is empty, so nothing is checkpointed"+fix)}
 	case err != nil || u.Scheme == "":
 		return field.ErrorList{field.Invalid(s.Path, s.Value, "is a local path, not durable object storage"+fix)}
-	case !slices.Contains(schemes, strings.ToLower(u.Scheme)):
+	case !slices.ContainsFunc(schemes, func(sc string) bool { return strings.EqualFold(sc, u.Scheme) }):
 		return field.ErrorList{field.Invalid(s.Path, s.Value, "scheme "+u.Scheme+" is not durable object storage"+fix)}
 	case u.Host == "":
 		return field.ErrorList{field.Invalid(s.Path, s.Value, "names no bucket"+fix)}

@@ -8,7 +8,8 @@ import (
 )
 
 // checkControllerCheckpointURLMissing warns when no checkpoint URL can be seen: it
-// may come from config this webhook cannot read, so it is not denied.
+// may come from config this webhook cannot read, so it is not denied. Its details
+// are terse because a warning, path and rule ID included, must fit in 120 characters.
 func checkControllerCheckpointURLMissing(w *workload.Workload, p *policy.Policy) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
@@ -17,9 +18,9 @@ func checkControllerCheckpointURLMissing(w *workload.Workload, p *policy.Policy)
 	s, ok := checkpointURL(w, p)
 	switch {
 	case !ok:
-		return field.ErrorList{field.Required(cPath.Child("args"), "no --checkpoint-url or LAMINAR_CHECKPOINT_URL; set an s3:// URL")}
+		return field.ErrorList{field.Required(cPath.Child("args"), "no checkpoint URL; fix: add --checkpoint-url")}
 	case s.FromRef:
-		return field.ErrorList{field.Required(s.Path, "checkpoint URL comes from a Secret/ConfigMap and is not checked")}
+		return field.ErrorList{field.Required(s.Path, "referenced URL is not checked")}
 	}
 	return nil
 }

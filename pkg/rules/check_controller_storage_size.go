@@ -19,7 +19,7 @@ func checkControllerStorageSize(w *workload.Workload, p *policy.Policy) field.Er
 		q, ok := claim.Spec.Resources.Requests[corev1.ResourceStorage]
 		switch {
 		case !ok:
-			errs = append(errs, field.Required(path, "fix: request at least "+min.String()))
+			errs = append(errs, field.Required(path, "RocksDB's claim requests no storage size; fix: request at least "+min.String()))
 		case q.Cmp(min) < 0:
 			errs = append(errs, field.Invalid(path, q.String(), "RocksDB needs at least "+min.String()+"; fix: request "+min.String()+" or more"))
 		}

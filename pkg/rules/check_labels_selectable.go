@@ -15,5 +15,5 @@ func checkLabelsSelectable(w *workload.Workload, _ *policy.Policy) field.ErrorLi
 		return nil
 	}
 	return field.ErrorList{field.Required(field.NewPath("metadata", "labels"),
-		"copy the pod template's Laminar labels here, or the cluster webhook skips this object")}
+		"the cluster webhook skips it; fix: copy the pod template's Laminar labels here")}
 }

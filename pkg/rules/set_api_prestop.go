@@ -12,15 +12,24 @@ import (
 // setAPIPreStop delays the API container's shutdown so endpoints and load balancers
 // stop routing to it before it stops accepting. The guide's form is a shell sleep;
 // images without a shell get the kubelet's native sleep action by policy.
+// A grace period the user chose too short to hold the delay is left for
+// api-prestop-within-grace to judge: filling the hook would only get the object denied.
 func setAPIPreStop(w *workload.Workload, p *policy.Policy) bool {
 	c, _ := w.MainContainer(p.API.ContainerName)
 	if c == nil || (c.Lifecycle != nil && c.Lifecycle.PreStop != nil) {
 		return false
 	}
+	secs := p.API.PreStop.Seconds
+	grace := int64(kubernetesDefaultGracePeriod)
+	if g := w.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = *g
+	}
+	if secs >= grace {
+		return false
+	}
 	if c.Lifecycle == nil {
 		c.Lifecycle = &corev1.Lifecycle{}
 	}
-	secs := p.API.PreStop.Seconds
 	if p.API.PreStop.Mode == policy.PreStopSleep {
 		c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: secs}}
 	} else {

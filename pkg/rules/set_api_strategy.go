@@ -20,24 +20,26 @@ func setAPIStrategy(w *workload.Workload, p *policy.Policy) bool {
 	if s.Type == appsv1.RecreateDeploymentStrategyType {
 		return false
 	}
+	changed := false
 	if s.Type == "" {
 		s.Type = appsv1.RollingUpdateDeploymentStrategyType
+		changed = true
 	}
 	if s.RollingUpdate == nil {
 		s.RollingUpdate = &appsv1.RollingUpdateDeployment{}
+		changed = true
 	}
 	ru := s.RollingUpdate
 	want := p.API.RollingUpdate
 	unset := func(v *intstr.IntOrString) bool {
 		return v == nil || (p.KubernetesDefaultsAsUnset() && v.Type == intstr.String && v.StrVal == kubernetesDefaultRollingValue)
 	}
-	changed := false
-	if unset(ru.MaxSurge) && !sameIntOrString(ru.MaxSurge, want.MaxSurge) {
+	// Filling a 0 next to the user's explicit 0 in the other half would make the
+	// Deployment invalid, so the user's value decides whether the policy value fits.
+	if unset(ru.MaxSurge) && !sameIntOrString(ru.MaxSurge, want.MaxSurge) && (unset(ru.MaxUnavailable) || !bothZero(want.MaxSurge, ru.MaxUnavailable)) {
 		ru.MaxSurge = ptrTo(want.MaxSurge)
 		changed = true
 	}
-	// Filling maxUnavailable 0 next to a user's maxSurge 0 would make the Deployment
-	// invalid, so the user's surge decides whether the policy value fits.
 	if unset(ru.MaxUnavailable) && !sameIntOrString(ru.MaxUnavailable, want.MaxUnavailable) && !bothZero(want.MaxUnavailable, ru.MaxSurge) {
 		ru.MaxUnavailable = ptrTo(want.MaxUnavailable)
 		changed = true
@@ -45,16 +47,19 @@ func setAPIStrategy(w *workload.Workload, p *policy.Policy) bool {
 	return changed
 }
 
+// sameIntOrString compares the halves the types use: a decoded IntOrString may
+// carry a stale value in the other half.
 func sameIntOrString(have *intstr.IntOrString, want intstr.IntOrString) bool {
-	return have != nil && *have == want
+	return have != nil && have.Type == want.Type && have.String() == want.String()
 }
 
-func bothZero(unavailable intstr.IntOrString, surge *intstr.IntOrString) bool {
+// bothZero reports whether a policy value and the object's other half are both 0.
+func bothZero(want intstr.IntOrString, other *intstr.IntOrString) bool {
 	isZero := func(v intstr.IntOrString) bool {
 		n, err := intstr.GetScaledValueFromIntOrPercent(&v, 100, true)
 		return err == nil && n == 0
 	}
-	return surge != nil && isZero(unavailable) && isZero(*surge)
+	return other != nil && isZero(want) && isZero(*other)
 }
 
 func ptrTo[T any](v T) *T { return &v }

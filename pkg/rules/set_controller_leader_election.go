@@ -19,7 +19,9 @@ const (
 
 // setControllerLeaderElection turns on leader election with the guide's timings
 // when the controller's main container says nothing about it, so two replicas never
-// process pipelines at once. Any --leader-elect flag, true or false, is the user's.
+// process pipelines at once. Any --leader-elect flag, true or false, is the user's,
+// and so is any timing flag already given: only the missing ones are added, since a
+// flag appended after the user's would win over it.
 func setControllerLeaderElection(w *workload.Workload, p *policy.Policy) bool {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
@@ -29,11 +31,18 @@ func setControllerLeaderElection(w *workload.Workload, p *policy.Policy) bool {
 		return false
 	}
 	le := p.Controller.LeaderElection
-	c.Args = append(c.Args,
-		"--"+flagLeaderElect+"=true",
-		"--"+flagLeaseDuration+"="+le.LeaseDuration.Duration.String(),
-		"--"+flagRenewDeadline+"="+le.RenewDeadline.Duration.String(),
-		"--"+flagRetryPeriod+"="+le.RetryPeriod.Duration.String(),
-	)
+	c.Args = append(c.Args, "--"+flagLeaderElect+"=true")
+	for _, f := range []struct {
+		name  string
+		value string
+	}{
+		{flagLeaseDuration, le.LeaseDuration.Duration.String()},
+		{flagRenewDeadline, le.RenewDeadline.Duration.String()},
+		{flagRetryPeriod, le.RetryPeriod.Duration.String()},
+	} {
+		if _, ok := findFlag(c, cPath, f.name, true); !ok {
+			c.Args = append(c.Args, "--"+f.name+"="+f.value)
+		}
+	}
 	return true
 }

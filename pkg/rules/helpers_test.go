@@ -1,0 +1,95 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+func TestFindFlag(t *testing.T) {
+	cPath := field.NewPath("c")
+	tests := []struct {
+		name       string
+		command    []string
+		args       []string
+		takesValue bool
+		found      bool
+		want       flag
+	}{
+		{name: "--flag=value", args: []string{"--name=v"}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("args").Index(0)}},
+		{name: "-flag=value", args: []string{"x", "-name=v"}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("args").Index(1)}},
+		{name: "--flag value", args: []string{"--name", "v"}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("args").Index(0)}},
+		{name: "-flag value in the command", command: []string{"/bin/x", "-name", "v"}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("command").Index(1)}},
+		{name: "a boolean never takes the next word", args: []string{"--name", "false"}, takesValue: false, found: true,
+			want: flag{Path: cPath.Child("args").Index(0)}},
+		{name: "bare flag", args: []string{"-name"}, found: true, want: flag{Path: cPath.Child("args").Index(0)}},
+		{name: "value flag at the end has no value", args: []string{"--name"}, takesValue: true, found: true,
+			want: flag{Path: cPath.Child("args").Index(0)}},
+		{name: "empty value", args: []string{"--name="}, takesValue: true, found: true,
+			want: flag{HasValue: true, Path: cPath.Child("args").Index(0)}},
+		{name: "value containing =", args: []string{"--name=a=b"}, takesValue: true, found: true,
+			want: flag{Value: "a=b", HasValue: true, Path: cPath.Child("args").Index(0)}},
+		{name: "args win over the command", command: []string{"--name=cmd"}, args: []string{"--name=arg"}, takesValue: true, found: true,
+			want: flag{Value: "arg", HasValue: true, Path: cPath.Child("args").Index(0)}},
+		{name: "the last occurrence wins", args: []string{"--name=1", "--name=2"}, takesValue: true, found: true,
+			want: flag{Value: "2", HasValue: true, Path: cPath.Child("args").Index(1)}},
+		{name: "a longer flag is another flag", args: []string{"--name-other=v", "--names"}, takesValue: true},
+		{name: "a positional word is not a flag", args: []string{"name", "name=v"}, takesValue: true},
+		{name: "three dashes is not the flag", args: []string{"---name=v"}, takesValue: true},
+		{name: "absent", takesValue: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &corev1.Container{Command: tc.command, Args: tc.args}
+			got, ok := findFlag(c, cPath, "name", tc.takesValue)
+			assert.Equal(t, tc.found, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestBoolFlagValue(t *testing.T) {
+	for in, want := range map[string][2]bool{
+		"true": {true, true}, "1": {true, true}, "t": {true, true}, "TRUE": {true, true},
+		"false": {false, true}, "0": {false, true}, "F": {false, true},
+		"yes": {false, false}, "": {false, false},
+	} {
+		v, valid := boolFlagValue(flag{Value: in, HasValue: true})
+		assert.Equal(t, want, [2]bool{v, valid}, in)
+	}
+	v, valid := boolFlagValue(flag{})
+	assert.True(t, v && valid, "a bare boolean flag is true")
+}
+
+func TestPreStopDelay(t *testing.T) {
+	tests := []struct {
+		name string
+		h    *corev1.LifecycleHandler
+		want int64
+		ok   bool
+	}{
+		{"native sleep", sleepPreStop(7), 7, true},
+		{"shell sleep", execPreStop("/bin/sh", "-c", "sleep 10"), 10, true},
+		{"direct sleep", execPreStop("sleep", "3"), 3, true},
+		{"busybox path", execPreStop("/bin/sleep", "4"), 4, true},
+		{"last sleep counts", execPreStop("/bin/sh", "-c", "sleep 1; sleep 5"), 5, true},
+		{"sleep with a unit", execPreStop("/bin/sh", "-c", "sleep 10s"), 0, false},
+		{"no sleep", execPreStop("/bin/sh", "-c", "kill -TERM 1"), 0, false},
+		{"sleep without seconds", execPreStop("sleep"), 0, false},
+		{"empty exec", execPreStop(), 0, false},
+		{"httpGet", &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/"}}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := preStopDelay(tc.h)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

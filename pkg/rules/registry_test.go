@@ -1,0 +1,373 @@
+package rules_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/validate"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+var kebab = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+func TestRegistryEntries(t *testing.T) {
+	all := rules.All()
+	require.NotEmpty(t, all)
+	seen := map[string]bool{}
+	for _, r := range all {
+		t.Run(r.ID, func(t *testing.T) {
+			assert.Regexp(t, kebab, r.ID, "ID must be kebab-case")
+			assert.False(t, seen[r.ID], "duplicate ID")
+			seen[r.ID] = true
+
+			assert.NotEmpty(t, r.Roles, "roles")
+			for _, role := range r.Roles {
+				assert.Contains(t, workload.Roles, role)
+			}
+			assert.Len(t, slices.Compact(slices.Clone(r.Roles)), len(r.Roles), "roles repeat")
+			for _, k := range r.Kinds {
+				assert.Contains(t, []string{workload.KindDeployment, workload.KindStatefulSet}, k)
+			}
+			assert.NotEmpty(t, strings.TrimSpace(r.Section), "section")
+			assert.NotEmpty(t, strings.TrimSpace(r.Summary), "summary")
+			assert.NotContains(t, r.Summary, "\n", "summary is one line")
+
+			switch r.Action {
+			case rules.ActionDefault:
+				assert.NotNil(t, r.Default, "a default rule needs Default")
+				assert.Nil(t, r.Check, "a default rule must not have Check")
+				assert.True(t, strings.HasPrefix(r.ID, "set-"), "default rules are named set-*")
+			case rules.ActionDeny, rules.ActionWarn:
+				assert.Nil(t, r.Default, "a %s rule must not have Default", r.Action)
+				assert.NotNil(t, r.Check, "a %s rule needs Check", r.Action)
+				assert.False(t, strings.HasPrefix(r.ID, "set-"), "set-* is for default rules")
+			default:
+				t.Errorf("unknown action %q", r.Action)
+			}
+
+			got, ok := rules.ByID(r.ID)
+			assert.True(t, ok)
+			assert.Equal(t, r.ID, got.ID)
+		})
+	}
+	_, ok := rules.ByID("no-such-rule")
+	assert.False(t, ok)
+}
+
+func TestAllReturnsACopy(t *testing.T) {
+	a := rules.All()
+	a[0].ID = "changed"
+	assert.NotEqual(t, "changed", rules.All()[0].ID)
+}
+
+func TestAppliesTo(t *testing.T) {
+	// Each role's objects meet each rule only if the rule lists that role and kind.
+	for _, obj := range []runtime.Object{rules.APIDeployment(), rules.APIStatefulSet(), rules.ControllerStatefulSet(), rules.ControllerDeployment()} {
+		w := mustWorkload(t, obj)
+		for _, r := range rules.All() {
+			want := slices.Contains(r.Roles, w.Role) && (len(r.Kinds) == 0 || slices.Contains(r.Kinds, w.Kind))
+			assert.Equal(t, want, r.AppliesTo(w), "%s on %s %s", r.ID, w.Role, w.Kind)
+		}
+	}
+}
+
+func mustWorkload(t *testing.T, obj runtime.Object) *workload.Workload {
+	t.Helper()
+	w, ok := workload.FromObject(obj)
+	require.True(t, ok)
+	return w
+}
+
+// applyDefaults runs every default rule that applies, in catalog order, as the
+// mutating webhook does, and returns the IDs that changed something.
+func applyDefaults(t *testing.T, obj runtime.Object, p *policy.Policy) []string {
+	t.Helper()
+	w := mustWorkload(t, obj)
+	var changed []string
+	for _, r := range rules.All() {
+		if r.Action == rules.ActionDefault && r.AppliesTo(w) && r.Default(w, p) {
+			changed = append(changed, r.ID)
+		}
+	}
+	return changed
+}
+
+// apiServerDefaults sets what the API server fills in before admission.
+func apiServerDefaults(d *appsv1.Deployment) {
+	d.Spec.Strategy = appsv1.DeploymentStrategy{
+		Type: appsv1.RollingUpdateDeploymentStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDeployment{
+			MaxUnavailable: ptr(intstr.FromString("25%")),
+			MaxSurge:       ptr(intstr.FromString("25%")),
+		},
+	}
+	d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr(int64(30))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func replicas3Deployment(d *appsv1.Deployment)   { d.Spec.Replicas = ptr(int32(3)) }
+func replicas3StatefulSet(s *appsv1.StatefulSet) { s.Spec.Replicas = ptr(int32(3)) }
+
+// withRocksDBAndCheckpoints gives a minimal controller what only the user can give:
+// a fast claim template mounted by the controller and a checkpoint bucket.
+func withRocksDBAndCheckpoints(s *appsv1.StatefulSet) {
+	s.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{rules.RocksDBClaim("data", ptr("gp3"), "100Gi")}
+	c := &s.Spec.Template.Spec.Containers[0]
+	c.VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/var/lib/laminar"}}
+	c.Env = []corev1.EnvVar{{Name: "LAMINAR_CHECKPOINT_URL", Value: "s3://bucket/laminar/checkpoints"}}
+}
+
+// policies are the policy variants every defaulting property must hold under.
+func policies() map[string]*policy.Policy {
+	no := false
+	return map[string]*policy.Policy{
+		"default": policy.Default(),
+		"kubernetes defaults are choices": func() *policy.Policy {
+			p := policy.Default()
+			p.TreatKubernetesDefaultsAsUnset = &no
+			return p
+		}(),
+		"native sleep preStop": func() *policy.Policy {
+			p := policy.Default()
+			p.API.PreStop.Mode = policy.PreStopSleep
+			return p
+		}(),
+		"other figures": func() *policy.Policy {
+			p := policy.Default()
+			p.API.RollingUpdate = policy.RollingUpdate{MaxUnavailable: intstr.FromInt32(1), MaxSurge: intstr.FromString("50%")}
+			p.API.TerminationGracePeriodSeconds = 90
+			p.API.PreStop.Seconds = 20
+			p.Controller.LeaderElection.LeaseDuration.Duration *= 4
+			p.Controller.LeaderElection.RenewDeadline.Duration *= 4
+			p.Controller.LeaderElection.RetryPeriod.Duration *= 4
+			p.Controller.ContainerName = "engine"
+			p.API.ContainerName = "server"
+			return p
+		}(),
+	}
+}
+
+// objects are the workloads the defaulting properties are checked on.
+func objects() map[string]func() runtime.Object {
+	return map[string]func() runtime.Object{
+		"compliant api Deployment":    func() runtime.Object { return rules.APIDeployment() },
+		"compliant controller":        func() runtime.Object { return rules.ControllerStatefulSet() },
+		"minimal api Deployment":      func() runtime.Object { return rules.MinimalAPIDeployment(replicas3Deployment) },
+		"minimal api, server-default": func() runtime.Object { return rules.MinimalAPIDeployment(replicas3Deployment, apiServerDefaults) },
+		"minimal api StatefulSet": func() runtime.Object {
+			d := rules.MinimalAPIDeployment(replicas3Deployment)
+			return &appsv1.StatefulSet{ObjectMeta: d.ObjectMeta, Spec: appsv1.StatefulSetSpec{Replicas: d.Spec.Replicas, Template: d.Spec.Template}}
+		},
+		"minimal controller": func() runtime.Object {
+			return rules.MinimalControllerStatefulSet(replicas3StatefulSet, withRocksDBAndCheckpoints)
+		},
+		"minimal controller, no storage": func() runtime.Object { return rules.MinimalControllerStatefulSet() },
+	}
+}
+
+func TestDefaultsAreIdempotent(t *testing.T) {
+	for pname, p := range policies() {
+		for oname, build := range objects() {
+			t.Run(pname+"/"+oname, func(t *testing.T) {
+				obj := build()
+				applyDefaults(t, obj, p)
+				once := obj.DeepCopyObject()
+				assert.Empty(t, applyDefaults(t, obj, p), "defaults changed something on the second pass")
+				assert.Equal(t, once, obj, "the second pass changed the object")
+			})
+		}
+	}
+}
+
+func TestDefaultsLeaveCompliantObjectsAlone(t *testing.T) {
+	for name, obj := range map[string]runtime.Object{
+		"api":        rules.APIDeployment(),
+		"controller": rules.ControllerStatefulSet(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := obj.DeepCopyObject()
+			assert.Empty(t, applyDefaults(t, obj, policy.Default()))
+			assert.Equal(t, before, obj)
+		})
+	}
+}
+
+func TestCompliantObjectsPassEveryCheck(t *testing.T) {
+	for name, obj := range map[string]runtime.Object{
+		"api":        rules.APIDeployment(),
+		"controller": rules.ControllerStatefulSet(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := validate.Workload(mustWorkload(t, obj), policy.Default())
+			assert.Empty(t, res.Violations)
+		})
+	}
+}
+
+// Mutation fills everything a deny check asks for that the webhook can know: after
+// the defaults, a minimal workload is admitted.
+func TestDefaultsSatisfyEveryDenyCheck(t *testing.T) {
+	for pname, p := range policies() {
+		for oname, build := range map[string]func() runtime.Object{
+			"minimal api Deployment":      func() runtime.Object { return rules.MinimalAPIDeployment(replicas3Deployment) },
+			"minimal api, server-default": func() runtime.Object { return rules.MinimalAPIDeployment(replicas3Deployment, apiServerDefaults) },
+			"minimal controller": func() runtime.Object {
+				return rules.MinimalControllerStatefulSet(replicas3StatefulSet, withRocksDBAndCheckpoints)
+			},
+		} {
+			t.Run(pname+"/"+oname, func(t *testing.T) {
+				obj := build()
+				applied := applyDefaults(t, obj, p)
+				assert.NotEmpty(t, applied)
+				res := validate.Workload(mustWorkload(t, obj), p)
+				assert.Empty(t, res.Denials(), "applied %v", applied)
+			})
+		}
+	}
+}
+
+// Every default rule changes a minimal object of its role: none is dead.
+func TestEveryDefaultRuleFires(t *testing.T) {
+	fired := map[string]bool{}
+	for _, obj := range []runtime.Object{
+		rules.MinimalAPIDeployment(replicas3Deployment),
+		rules.MinimalControllerStatefulSet(replicas3StatefulSet),
+	} {
+		for _, id := range applyDefaults(t, obj, policy.Default()) {
+			fired[id] = true
+		}
+	}
+	for _, r := range rules.All() {
+		if r.Action == rules.ActionDefault {
+			assert.True(t, fired[r.ID], "%s changed nothing on a minimal object", r.ID)
+		}
+	}
+}
+
+// warnCases trigger every branch of every warn rule on realistic paths: the main
+// container behind a sidecar, flags deep in args, env vars late in the list.
+func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
+	def := policy.Default
+	// behindSidecar moves the controller to containers[1] and pads its args and env.
+	behindSidecar := func(args []string, env ...corev1.EnvVar) func(*appsv1.StatefulSet) {
+		return func(s *appsv1.StatefulSet) {
+			c := s.Spec.Template.Spec.Containers[0]
+			c.Args = append([]string{"controller"}, args...)
+			for len(c.Args) < 13 {
+				c.Args = append([]string{c.Args[0], fmt.Sprintf("--v=%d", len(c.Args))}, c.Args[1:]...)
+			}
+			var padded []corev1.EnvVar
+			for i := 0; len(padded)+len(env) < 10; i++ {
+				padded = append(padded, corev1.EnvVar{Name: fmt.Sprintf("LAMINAR_OPT_%d", i), Value: "x"})
+			}
+			c.Env = append(padded, env...)
+			s.Spec.Template.Spec.Containers = []corev1.Container{{Name: "envoy", Image: "envoy"}, c}
+		}
+	}
+	url := "--checkpoint-url=s3://bucket/laminar/checkpoints"
+	longer := func() *policy.Policy {
+		p := policy.Default()
+		p.Controller.Checkpoints.MaxInterval.Duration *= 3 // 1m30s
+		return p
+	}
+	return map[string][]func() (runtime.Object, *policy.Policy){
+		"replicas-recommended": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(2)) }), def()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				p := def()
+				p.Controller.Replicas = policy.Replicas{Min: 100, Recommended: 1000}
+				return rules.ControllerStatefulSet(func(s *appsv1.StatefulSet) { s.Spec.Replicas = ptr(int32(999)) }), p
+			},
+		},
+		"labels-selectable": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) { d.Labels = nil }), def()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(func(s *appsv1.StatefulSet) { s.Labels = map[string]string{"app": "laminar-api"} }), def()
+			},
+		},
+		"api-kind-deployment": {
+			func() (runtime.Object, *policy.Policy) { return rules.APIStatefulSet(), def() },
+		},
+		"controller-checkpoint-url-missing": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar(nil)), def()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar(nil, rules.SecretEnv("LAMINAR_CHECKPOINT_URL"))), def()
+			},
+		},
+		"controller-checkpoint-interval": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar([]string{url, "--checkpoint-interval=5m"})), def()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar([]string{url, "--checkpoint-interval=5m"})), longer()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar([]string{url, "--checkpoint-interval=often"})), longer()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar([]string{url},
+					corev1.EnvVar{Name: "LAMINAR_CHECKPOINT_INTERVAL", Value: "10m"})), longer()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar([]string{url},
+					corev1.EnvVar{Name: "LAMINAR_CHECKPOINT_INTERVAL", Value: "often"})), longer()
+			},
+		},
+	}
+}
+
+// Warn rules become admission warnings "<field>: [rule-id] <detail>" of at most
+// validate.MaxWarningLength characters; a longer one is cut off mid-sentence.
+func TestWarningsFit(t *testing.T) {
+	cases := warnCases()
+	for _, r := range rules.All() {
+		if r.Action != rules.ActionWarn {
+			continue
+		}
+		t.Run(r.ID, func(t *testing.T) {
+			builds, ok := cases[r.ID]
+			require.True(t, ok, "add cases for warn rule %s to warnCases", r.ID)
+			for i, build := range builds {
+				obj, p := build()
+				res := validate.Workload(mustWorkload(t, obj), p)
+				n := 0
+				for _, v := range res.Violations {
+					if v.RuleID != r.ID {
+						continue
+					}
+					n++
+					full := v.Err.Field + ": " + v.Err.Detail
+					assert.True(t, strings.HasPrefix(v.Err.Detail, "["+r.ID+"] "))
+					assert.LessOrEqual(t, utf8.RuneCountInString(full), validate.MaxWarningLength,
+						"case %d: warning is %d characters: %q", i, utf8.RuneCountInString(full), full)
+					assert.Equal(t, full, validate.Warning(v.Err), "case %d: warning was cut", i)
+				}
+				assert.Positive(t, n, "case %d does not trigger %s", i, r.ID)
+			}
+		})
+	}
+	for id := range cases {
+		r, ok := rules.ByID(id)
+		assert.True(t, ok && r.Action == rules.ActionWarn, "%s in warnCases is not a warn rule", id)
+	}
+}
