@@ -1,5 +1,6 @@
 // Package admit adapts the mutate and validate engines to admission requests: it
-// decides which requests are judged, decodes them, and shapes the responses.
+// decides which requests are judged, decodes them, applies the namespace's mode,
+// and shapes responses, audit annotations, metrics and log lines.
 package admit
 
 import (
@@ -8,12 +9,17 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/mutate"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/validate"
@@ -22,9 +28,15 @@ import (
 
 // Audit annotation keys; the API server prefixes them with the webhook's name.
 const (
-	AuditDefaults   = "defaults-applied"
-	AuditViolations = "violations"
 	AuditRole       = "role"
+	AuditMode       = "mode"
+	AuditDefaults   = "defaults-applied"
+	AuditViolations = "violations" // every rule violated, whatever became of it
+	AuditDenied     = "denied"
+	AuditWarned     = "warned"
+	AuditAudited    = "audited"   // deny rules only warned in a warn-mode namespace
+	AuditRatcheted  = "ratcheted" // deny rules the old object already broke
+	AuditExempted   = "exempted"
 )
 
 // PolicySource returns the policy in force for one request.
@@ -33,101 +45,278 @@ type PolicySource func() *policy.Policy
 // Static always returns p.
 func Static(p *policy.Policy) PolicySource { return func() *policy.Policy { return p } }
 
+// Namespaces tells a namespace's labels, from a cache; ok is false when the
+// namespace is not known (yet), and the policy's defaults then apply.
+type Namespaces interface {
+	Labels(ctx context.Context, name string) (labels map[string]string, ok bool)
+}
+
 // subject is a request the webhook judges.
 type subject struct {
 	workload *workload.Workload
+	kind     string
 }
 
 // decode decides whether req is judged. When it is not, or cannot be read, the
 // returned response is the answer and subject is nil.
-func decode(req admission.Request) (*subject, *admission.Response) {
+func decode(req admission.Request) (*subject, *admission.Response, string) {
 	switch req.Operation {
 	case admissionv1.Create, admissionv1.Update:
 	default:
 		r := admission.Allowed(fmt.Sprintf("operation %s is not judged", req.Operation))
-		return nil, &r
+		return nil, &r, metrics.OutcomeSkipped
 	}
 	gvk := schema.GroupVersionKind(req.Kind)
 	if gvk != workload.DeploymentGVK && gvk != workload.StatefulSetGVK {
 		r := admission.Allowed(fmt.Sprintf("kind %s is not judged", gvk.String()))
-		return nil, &r
+		return nil, &r, metrics.OutcomeSkipped
 	}
 	obj, err := workload.Decode(gvk, req.Object.Raw)
 	if err != nil {
 		r := admission.Errored(http.StatusBadRequest, err)
-		return nil, &r
+		return nil, &r, metrics.OutcomeError
 	}
 	w, ok := workload.FromObject(obj)
 	if !ok {
 		r := admission.Allowed("not a Laminar workload")
-		return nil, &r
+		return nil, &r, metrics.OutcomeSkipped
 	}
 	// Updates during deletion only remove finalizers; blocking them would leave the
 	// object stuck in Terminating.
 	if w.Meta.DeletionTimestamp != nil {
 		r := admission.Allowed("object is being deleted")
-		return nil, &r
+		return nil, &r, metrics.OutcomeSkipped
 	}
 	if w.Meta.Name == "" && req.Name != "" {
 		w.Meta.Name = req.Name
 	}
-	return &subject{workload: w}, nil
+	return &subject{workload: w, kind: gvk.Kind}, nil, ""
+}
+
+// namespaceLabels reads labels through ns, which may be nil (no cluster access).
+func namespaceLabels(ctx context.Context, ns Namespaces, name string) map[string]string {
+	if ns == nil || name == "" {
+		return nil
+	}
+	l, _ := ns.Labels(ctx, name)
+	return l
+}
+
+// switchValue reads a namespace switch; a value outside allowed falls back to the
+// policy's default, and the returned note says so.
+func switchValue(labels map[string]string, key, def string, allowed ...string) (value, note string) {
+	v, ok := labels[key]
+	if !ok {
+		return def, ""
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v, ""
+		}
+	}
+	return def, fmt.Sprintf("namespace label %s=%q is not one of %s; using %q", key, v, strings.Join(allowed, ", "), def)
+}
+
+// observe records one decision's metrics.
+func observe(webhook, kind, role, outcome string, start time.Time) {
+	if role == "" {
+		role = "none"
+	}
+	if kind == "" {
+		kind = "none"
+	}
+	metrics.Decisions.WithLabelValues(webhook, kind, role, outcome).Inc()
+	metrics.Latency.WithLabelValues(webhook).Observe(time.Since(start).Seconds())
 }
 
 // Mutator fills HA defaults into Laminar workloads.
 type Mutator struct {
-	Policy PolicySource
+	Policy     PolicySource
+	Namespaces Namespaces
 }
 
 // Handle implements admission.Handler.
-func (m *Mutator) Handle(_ context.Context, req admission.Request) admission.Response {
-	s, done := decode(req)
+func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	log := logf.FromContext(ctx)
+	s, done, outcome := decode(req)
 	if done != nil {
+		observe("mutate", req.Kind.Kind, "", outcome, start)
+		logSkipped(log, done, outcome)
 		return *done
 	}
-	res, err := mutate.Object(s.workload.Object(), req.Object.Raw, m.Policy())
+	role := string(s.workload.Role)
+	p := m.Policy()
+	labels := namespaceLabels(ctx, m.Namespaces, req.Namespace)
+	mode, note := switchValue(labels, policy.LabelMutate, p.Enforcement.Mutate, policy.MutateOn, policy.MutateOff)
+	audit := map[string]string{AuditRole: role, AuditMode: "mutate-" + mode}
+	if mode == policy.MutateOff {
+		observe("mutate", s.kind, role, metrics.OutcomeSkipped, start)
+		log.V(1).Info("mutation is off in this namespace")
+		resp := admission.Allowed("mutation is off in namespace " + req.Namespace)
+		resp.AuditAnnotations = audit
+		return withNote(resp, note)
+	}
+
+	res, err := mutate.Object(s.workload.Object(), req.Object.Raw, p)
 	if err != nil {
+		observe("mutate", s.kind, role, metrics.OutcomeError, start)
+		log.Error(err, "mutation failed")
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
+	for _, id := range res.Exempted {
+		metrics.Exemptions.WithLabelValues(id).Inc()
+	}
+	if len(res.Exempted) > 0 {
+		audit[AuditExempted] = strings.Join(res.Exempted, ",")
+		log.Info("exemption used", "exempted", res.Exempted, "reason", s.workload.Meta.Annotations[exempt.AnnotationReason])
+	}
 	if len(res.Patch) == 0 {
+		observe("mutate", s.kind, role, metrics.OutcomeAllowed, start)
+		log.V(1).Info("HA defaults already in place", "role", role)
 		resp := admission.Allowed("HA defaults already in place")
-		resp.AuditAnnotations = map[string]string{AuditRole: string(s.workload.Role)}
-		return resp
+		resp.AuditAnnotations = audit
+		return withNote(resp, note)
 	}
+	for _, id := range res.Applied {
+		metrics.Mutations.WithLabelValues(id).Inc()
+	}
+	observe("mutate", s.kind, role, metrics.OutcomePatched, start)
+	log.Info("HA defaults applied", "role", role, "rules", res.Applied, "dryRun", dryRun(req))
+	if log.V(1).Enabled() {
+		log.V(1).Info("patch", "operations", res.Patch)
+	}
+	audit[AuditDefaults] = strings.Join(res.Applied, ",")
 	resp := admission.Patched("HA defaults applied: "+strings.Join(res.Applied, ","), res.Patch...)
-	resp.AuditAnnotations = map[string]string{
-		AuditRole:     string(s.workload.Role),
-		AuditDefaults: strings.Join(res.Applied, ","),
-	}
-	return resp
+	resp.AuditAnnotations = audit
+	return withNote(resp, note)
 }
 
 // Validator denies Laminar workloads that break HA minimums and warns on soft items.
 type Validator struct {
-	Policy PolicySource
+	Policy     PolicySource
+	Namespaces Namespaces
 }
 
 // Handle implements admission.Handler.
-func (v *Validator) Handle(_ context.Context, req admission.Request) admission.Response {
-	s, done := decode(req)
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	log := logf.FromContext(ctx)
+	s, done, outcome := decode(req)
 	if done != nil {
+		observe("validate", req.Kind.Kind, "", outcome, start)
+		logSkipped(log, done, outcome)
 		return *done
 	}
-	res := validate.Workload(s.workload, v.Policy())
-	audit := map[string]string{AuditRole: string(s.workload.Role)}
-	if ids := res.RuleIDs(); len(ids) > 0 {
-		audit[AuditViolations] = strings.Join(ids, ",")
+	role := string(s.workload.Role)
+	p := v.Policy()
+	labels := namespaceLabels(ctx, v.Namespaces, req.Namespace)
+	mode, note := switchValue(labels, policy.LabelMode, p.Enforcement.Mode, policy.ModeDeny, policy.ModeWarn, policy.ModeOff)
+	audit := map[string]string{AuditRole: role, AuditMode: mode}
+	if mode == policy.ModeOff {
+		observe("validate", s.kind, role, metrics.OutcomeSkipped, start)
+		log.V(1).Info("enforcement is off in this namespace")
+		resp := admission.Allowed("HA enforcement is off in namespace " + req.Namespace)
+		resp.AuditAnnotations = audit
+		return withNote(resp, note)
 	}
-	var resp admission.Response
-	if err := res.Error(s.workload); err != nil {
+
+	c := validate.Context{Mode: mode, Now: exempt.Now()}
+	if req.Operation == admissionv1.Update {
+		c.Old = oldWorkload(req)
+	}
+	d := validate.Judge(s.workload, p, c)
+
+	var all []string
+	seen := map[string]bool{}
+	for _, f := range d.Findings {
+		metrics.Violations.WithLabelValues(f.RuleID, string(f.Outcome)).Inc()
+		if f.Outcome == validate.OutcomeExempt {
+			metrics.Exemptions.WithLabelValues(f.RuleID).Inc()
+		}
+		if !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			all = append(all, f.RuleID)
+		}
+	}
+	setList(audit, AuditViolations, all)
+	setList(audit, AuditDenied, d.RuleIDs(validate.OutcomeDeny))
+	setList(audit, AuditWarned, d.RuleIDs(validate.OutcomeWarn))
+	setList(audit, AuditAudited, d.RuleIDs(validate.OutcomeAudit))
+	setList(audit, AuditRatcheted, d.RuleIDs(validate.OutcomeRatchet))
+	setList(audit, AuditExempted, d.RuleIDs(validate.OutcomeExempt))
+	if ex := d.RuleIDs(validate.OutcomeExempt); len(ex) > 0 {
+		log.Info("exemption used", "exempted", ex, "reason", s.workload.Meta.Annotations[exempt.AnnotationReason],
+			"until", s.workload.Meta.Annotations[exempt.AnnotationUntil])
+	}
+	warnings := d.Warnings()
+	if note != "" {
+		warnings = append(warnings, note)
+	}
+
+	if err := d.Error(s.workload); err != nil {
 		var st *apierrors.StatusError
 		if !errors.As(err, &st) {
+			observe("validate", s.kind, role, metrics.OutcomeError, start)
 			return admission.Errored(http.StatusInternalServerError, err)
 		}
-		resp = admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &st.ErrStatus}}
-	} else {
-		resp = admission.Allowed("meets the Laminar HA rules")
+		observe("validate", s.kind, role, metrics.OutcomeDenied, start)
+		log.Info("denied", "role", role, "mode", mode, "rules", d.RuleIDs(validate.OutcomeDeny), "dryRun", dryRun(req))
+		resp := admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &st.ErrStatus}}
+		resp.AuditAnnotations = audit
+		return resp.WithWarnings(warnings...)
 	}
+	if len(warnings) > 0 {
+		observe("validate", s.kind, role, metrics.OutcomeWarned, start)
+		log.Info("allowed with warnings", "role", role, "mode", mode, "warned", d.RuleIDs(validate.OutcomeWarn),
+			"audited", d.RuleIDs(validate.OutcomeAudit), "ratcheted", d.RuleIDs(validate.OutcomeRatchet), "dryRun", dryRun(req))
+	} else {
+		observe("validate", s.kind, role, metrics.OutcomeAllowed, start)
+		log.V(1).Info("allowed", "role", role, "mode", mode)
+	}
+	resp := admission.Allowed("meets the Laminar HA rules")
 	resp.AuditAnnotations = audit
-	return resp.WithWarnings(res.Warnings()...)
+	return resp.WithWarnings(warnings...)
+}
+
+// oldWorkload decodes the stored object of an UPDATE; nil when it is absent,
+// unreadable or was not a Laminar workload (then nothing is ratcheted).
+func oldWorkload(req admission.Request) *workload.Workload {
+	obj, err := workload.Decode(schema.GroupVersionKind(req.Kind), req.OldObject.Raw)
+	if err != nil {
+		return nil
+	}
+	w, ok := workload.FromObject(obj)
+	if !ok {
+		return nil
+	}
+	return w
+}
+
+func setList(m map[string]string, key string, ids []string) {
+	if len(ids) > 0 {
+		m[key] = strings.Join(ids, ",")
+	}
+}
+
+func withNote(resp admission.Response, note string) admission.Response {
+	if note == "" {
+		return resp
+	}
+	return resp.WithWarnings(note)
+}
+
+func dryRun(req admission.Request) bool { return req.DryRun != nil && *req.DryRun }
+
+// logSkipped logs an unjudged request at debug and an unreadable one at info.
+func logSkipped(log logr.Logger, resp *admission.Response, outcome string) {
+	msg := ""
+	if resp.Result != nil {
+		msg = resp.Result.Message
+	}
+	if outcome == metrics.OutcomeError {
+		log.Info("unreadable request", "error", msg)
+		return
+	}
+	log.V(1).Info("not judged", "why", msg)
 }

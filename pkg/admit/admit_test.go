@@ -260,3 +260,7 @@ func TestBadInputIsNeverAllowed(t *testing.T) {
 		}
 	}
 }
+
+func metav1GVK(group, version, kind string) metav1.GroupVersionKind {
+	return metav1.GroupVersionKind{Group: group, Version: version, Kind: kind}
+}

@@ -9,24 +9,31 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/laminar/ha-webhook/pkg/exempt"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // Apply runs every default rule for the workload, in catalog order, changing it in
-// place, and returns the IDs of the rules that changed something.
-func Apply(w *workload.Workload, p *policy.Policy) []string {
-	var applied []string
+// place. It returns the IDs of the rules that changed something and of those an
+// exemption annotation switched off.
+func Apply(w *workload.Workload, p *policy.Policy) (applied, exempted []string) {
+	ex := exempt.Read(w.Meta.Annotations)
+	now := exempt.Now()
 	for _, r := range rules.All() {
 		if r.Action != rules.ActionDefault || !r.AppliesTo(w) {
+			continue
+		}
+		if ex.Covers(r.ID, now) {
+			exempted = append(exempted, r.ID)
 			continue
 		}
 		if r.Default(w, p) {
 			applied = append(applied, r.ID)
 		}
 	}
-	return applied
+	return applied, exempted
 }
 
 // Result is a mutation of one object.
@@ -35,6 +42,8 @@ type Result struct {
 	Object runtime.Object
 	// Applied lists the rules that set something.
 	Applied []string
+	// Exempted lists default rules an exemption annotation switched off.
+	Exempted []string
 	// Patch turns the input into Object; empty when nothing was applied.
 	Patch []jsonpatch.JsonPatchOperation
 }
@@ -51,9 +60,9 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy) (Result, error
 	if !ok {
 		return Result{Object: out}, nil
 	}
-	applied := Apply(w, p)
+	applied, exempted := Apply(w, p)
 	if len(applied) == 0 {
-		return Result{Object: out}, nil
+		return Result{Object: out, Exempted: exempted}, nil
 	}
 	before, err := json.Marshal(obj)
 	if err != nil {
@@ -73,5 +82,5 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy) (Result, error
 	if patch, err = rootPatch(request, after, patch); err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
-	return Result{Object: out, Applied: applied, Patch: patch}, nil
+	return Result{Object: out, Applied: applied, Exempted: exempted, Patch: patch}, nil
 }

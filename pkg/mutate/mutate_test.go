@@ -12,6 +12,7 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/laminar/ha-webhook/pkg/manifest"
@@ -140,5 +141,28 @@ func TestKubernetesDefaultsKeptWhenPolicySaysSo(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, res.Applied, "set-api-strategy")
 	assert.NotContains(t, res.Applied, "set-api-grace-period")
+	assert.Contains(t, res.Applied, "set-api-prestop")
+}
+
+// TestExemptedDefaultsAreNotApplied: an exemption with a reason switches a default
+// off; without a reason it is not honoured.
+func TestExemptedDefaultsAreNotApplied(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "api-minimal.yaml"))
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	d := obj.(*appsv1.Deployment)
+
+	d.Annotations = map[string]string{"ha.laminar.io/exempt": "set-api-prestop,set-api-requests", "ha.laminar.io/exempt-reason": "image has no shell; INC-7"}
+	res, err := mutate.Object(d, nil, policy.Default())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"set-api-requests", "set-api-prestop"}, res.Exempted)
+	assert.NotContains(t, res.Applied, "set-api-prestop")
+	assert.Nil(t, res.Object.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Lifecycle)
+
+	delete(d.Annotations, "ha.laminar.io/exempt-reason")
+	res, err = mutate.Object(d, nil, policy.Default())
+	require.NoError(t, err)
+	assert.Empty(t, res.Exempted)
 	assert.Contains(t, res.Applied, "set-api-prestop")
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +40,34 @@ type Policy struct {
 	// because at admission time they cannot be told apart from fields the user left out.
 	TreatKubernetesDefaultsAsUnset *bool `json:"treatKubernetesDefaultsAsUnset,omitempty"`
 
+	// Enforcement decides what violations do where a namespace does not say.
+	Enforcement Enforcement `json:"enforcement"`
+
 	API        APIPolicy        `json:"api"`
 	Controller ControllerPolicy `json:"controller"`
+}
+
+// Enforcement modes, as the namespace labels ha.laminar.io/enforce and
+// ha.laminar.io/mutate spell them.
+const (
+	ModeDeny    = "deny"
+	ModeWarn    = "warn"
+	ModeOff     = "off"
+	MutateOn    = "on"
+	MutateOff   = "off"
+	LabelMode   = "ha.laminar.io/enforce"
+	LabelMutate = "ha.laminar.io/mutate"
+)
+
+// Enforcement is the cluster-wide default of the per-namespace switches.
+type Enforcement struct {
+	// Mode applies to namespaces without the ha.laminar.io/enforce label.
+	Mode string `json:"mode"`
+	// Mutate applies to namespaces without the ha.laminar.io/mutate label.
+	Mutate string `json:"mutate"`
+	// Ratchet lets an UPDATE keep a violation the old object already had (as a
+	// warning), so an urgent change is never blocked by an unrelated old problem.
+	Ratchet bool `json:"ratchet"`
 }
 
 // Replicas sets the replica floor (deny) and the recommended count (warn).
@@ -153,6 +180,7 @@ func Default() *Policy {
 		APIVersion:                     APIVersion,
 		Kind:                           Kind,
 		TreatKubernetesDefaultsAsUnset: &yes,
+		Enforcement:                    Enforcement{Mode: ModeDeny, Mutate: MutateOn, Ratchet: true},
 		API: APIPolicy{
 			ContainerName: "api",
 			Replicas:      Replicas{Min: 2, Recommended: 3},
@@ -261,6 +289,14 @@ func (p *Policy) Validate() field.ErrorList {
 	} else if p.API.PreStop.Seconds >= p.API.TerminationGracePeriodSeconds {
 		errs = append(errs, field.Invalid(pre.Child("seconds"), p.API.PreStop.Seconds,
 			fmt.Sprintf("must be shorter than api.terminationGracePeriodSeconds (%d), or the kubelet kills the pod mid-drain", p.API.TerminationGracePeriodSeconds)))
+	}
+
+	enf := field.NewPath("enforcement")
+	if !slices.Contains([]string{ModeDeny, ModeWarn, ModeOff}, p.Enforcement.Mode) {
+		errs = append(errs, field.NotSupported(enf.Child("mode"), p.Enforcement.Mode, []string{ModeDeny, ModeWarn, ModeOff}))
+	}
+	if !slices.Contains([]string{MutateOn, MutateOff}, p.Enforcement.Mutate) {
+		errs = append(errs, field.NotSupported(enf.Child("mutate"), p.Enforcement.Mutate, []string{MutateOn, MutateOff}))
 	}
 
 	ctl := field.NewPath("controller")

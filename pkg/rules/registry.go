@@ -14,6 +14,7 @@ const (
 	secShutdown      = "Graceful Shutdown"
 	secDRCheckpoints = "Disaster Recovery › Object Storage for Checkpoints"
 	secNotInTheGuide = "— (how this webhook is installed)"
+	secOperating     = "— (exemptions)"
 	kindDeployment   = workload.KindDeployment
 	kindStatefulSet  = workload.KindStatefulSet
 	roleAPI          = workload.RoleAPI
@@ -95,4 +96,14 @@ var registry = []Rule{
 		Summary: "No checkpoint URL is visible in --checkpoint-url or LAMINAR_CHECKPOINT_URL.", Check: checkControllerCheckpointURLMissing},
 	{ID: "controller-checkpoint-interval", Roles: controller, Action: ActionWarn, Section: secBackup,
 		Summary: "The checkpoint interval is longer than the guide's 30s.", Check: checkControllerCheckpointInterval},
+
+	// Exemptions: annotations that excuse one workload from named rules.
+	{ID: "exemption-reason", Roles: both, Action: ActionDeny, Section: secOperating,
+		Summary: "An `ha.laminar.io/exempt` annotation needs a non-empty `ha.laminar.io/exempt-reason`.", Check: checkExemptionReason},
+	{ID: "exemption-until", Roles: both, Action: ActionDeny, Section: secOperating,
+		Summary: "`ha.laminar.io/exempt-until`, when given, is an RFC 3339 time.", Check: checkExemptionUntil},
+	{ID: "exemption-expired", Roles: both, Action: ActionWarn, Section: secOperating,
+		Summary: "The exemption's `exempt-until` has passed; it is ignored and its rules apply.", Check: checkExemptionExpired},
+	{ID: "exemption-unknown-rule", Roles: both, Action: ActionWarn, Section: secOperating,
+		Summary: "The exemption names an ID that is not an exemptible rule (typo, or an `exemption-*` rule).", Check: checkExemptionUnknownRule},
 }

@@ -314,6 +314,21 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 				return rules.ControllerStatefulSet(behindSidecar(nil, rules.SecretEnv("LAMINAR_CHECKPOINT_URL"))), def()
 			},
 		},
+		"exemption-expired": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) {
+					d.Annotations = map[string]string{"ha.laminar.io/exempt": "replicas-min", "ha.laminar.io/exempt-reason": "r",
+						"ha.laminar.io/exempt-until": "2000-01-01T00:00:00+01:00"}
+				}), def()
+			},
+		},
+		"exemption-unknown-rule": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) {
+					d.Annotations = map[string]string{"ha.laminar.io/exempt": "replica-min,controler-storage-class,api-zone-sprea", "ha.laminar.io/exempt-reason": "r"}
+				}), def()
+			},
+		},
 		"controller-checkpoint-interval": {
 			func() (runtime.Object, *policy.Policy) {
 				return rules.ControllerStatefulSet(behindSidecar([]string{url, "--checkpoint-interval=5m"})), def()

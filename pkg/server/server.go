@@ -44,7 +44,16 @@ type Options struct {
 	EnableHTTP2 bool
 
 	Policy admit.PolicySource
-	Log    logr.Logger
+	// Namespaces reads namespace labels for the enforce/mutate switches; nil means
+	// the policy's defaults apply in every namespace.
+	Namespaces admit.Namespaces
+	// Background runs beside the listeners (caches, the policy watcher); an error
+	// from one stops the server.
+	Background []func(context.Context) error
+	// ReadyChecks join the webhook check on /readyz.
+	ReadyChecks map[string]healthz.Checker
+
+	Log logr.Logger
 }
 
 // TLSConfig applies the server's TLS floor and protocol choice.
@@ -76,13 +85,17 @@ func New(o Options) (*Server, error) {
 		KeyName:  o.KeyName,
 		TLSOpts:  []func(*tls.Config){o.TLSConfig},
 	})
-	ws.Register(MutatePath, &admission.Webhook{Handler: &admit.Mutator{Policy: o.Policy}})
-	ws.Register(ValidatePath, &admission.Webhook{Handler: &admit.Validator{Policy: o.Policy}})
+	ws.Register(MutatePath, &admission.Webhook{Handler: &admit.Mutator{Policy: o.Policy, Namespaces: o.Namespaces}})
+	ws.Register(ValidatePath, &admission.Webhook{Handler: &admit.Validator{Policy: o.Policy, Namespaces: o.Namespaces}})
 
 	mux := http.NewServeMux()
 	mux.Handle("/healthz", http.StripPrefix("/healthz", &healthz.Handler{Checks: map[string]healthz.Checker{"ping": healthz.Ping}}))
 	mux.Handle("/healthz/", http.StripPrefix("/healthz", &healthz.Handler{Checks: map[string]healthz.Checker{"ping": healthz.Ping}}))
-	ready := &healthz.Handler{Checks: map[string]healthz.Checker{"webhook": ws.StartedChecker()}}
+	checks := map[string]healthz.Checker{"webhook": ws.StartedChecker()}
+	for name, c := range o.ReadyChecks {
+		checks[name] = c
+	}
+	ready := &healthz.Handler{Checks: checks}
 	mux.Handle("/readyz", http.StripPrefix("/readyz", ready))
 	mux.Handle("/readyz/", http.StripPrefix("/readyz", ready))
 
@@ -102,6 +115,9 @@ func New(o Options) (*Server, error) {
 func (s *Server) Start(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.webhook.Start(ctx) })
+	for _, run := range s.opts.Background {
+		g.Go(func() error { return run(ctx) })
+	}
 	if s.metrics != nil {
 		g.Go(func() error { return s.metrics.Start(ctx) })
 	}

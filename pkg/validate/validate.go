@@ -84,7 +84,10 @@ func truncate(s string, n int) string {
 
 // Error is the Invalid error the API server returns for denials, or nil.
 func (r Result) Error(w *workload.Workload) error {
-	errs := r.Denials()
+	return invalid(w, r.Denials())
+}
+
+func invalid(w *workload.Workload, errs field.ErrorList) error {
 	if len(errs) == 0 {
 		return nil
 	}

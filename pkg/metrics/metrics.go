@@ -1,0 +1,79 @@
+// Package metrics defines the webhook's Prometheus metrics on controller-runtime's
+// registry, so they are served on the same /metrics endpoint as its own.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Outcomes of one admission decision.
+const (
+	OutcomeAllowed = "allowed" // judged, nothing to say
+	OutcomePatched = "patched" // defaults applied
+	OutcomeWarned  = "warned"  // allowed with warnings
+	OutcomeDenied  = "denied"
+	OutcomeSkipped = "skipped" // not judged: other kind, operation, namespace mode off, …
+	OutcomeError   = "error"   // unreadable request
+)
+
+// Actions a violation can end in.
+const (
+	ActionDeny    = "deny"
+	ActionWarn    = "warn"
+	ActionAudit   = "audit"   // deny rule in a warn-mode namespace
+	ActionRatchet = "ratchet" // deny rule already violated before this update
+	ActionExempt  = "exempt"  // exempted by annotation
+	ActionExpired = "expired" // exemption past its date, rule enforced
+)
+
+var (
+	// Decisions counts every admission answer.
+	Decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_admission_decisions_total",
+		Help: "Admission decisions by webhook (mutate, validate), kind, role and outcome.",
+	}, []string{"webhook", "kind", "role", "outcome"})
+
+	// Violations counts failed checks by what was done about them.
+	Violations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_violations_total",
+		Help: "HA rule violations by rule ID and action taken (deny, warn, audit, ratchet, exempt, expired).",
+	}, []string{"rule", "action"})
+
+	// Mutations counts defaults filled in.
+	Mutations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_mutations_total",
+		Help: "HA defaults applied, by rule ID.",
+	}, []string{"rule"})
+
+	// Exemptions counts exemptions honoured.
+	Exemptions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_exemptions_total",
+		Help: "Exemptions used, by rule ID.",
+	}, []string{"rule"})
+
+	// Latency measures the handler alone, without TLS and HTTP.
+	Latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "laminar_ha_handler_duration_seconds",
+		Help:    "Time spent judging one admission request, by webhook.",
+		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+	}, []string{"webhook"})
+
+	// PolicyReloads counts policy file reloads by result.
+	PolicyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_policy_reloads_total",
+		Help: "Policy file reloads by result (success, error).",
+	}, []string{"result"})
+
+	// PolicyValid is 1 while the policy file on disk is the one in force, 0 while an
+	// invalid file is being ignored and the last good policy still applies.
+	PolicyValid = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "laminar_ha_policy_valid",
+		Help: "1 when the policy file on disk is valid and in force; 0 when it is invalid and the previous policy is kept.",
+	})
+)
+
+func init() {
+	crmetrics.Registry.MustRegister(Decisions, Violations, Mutations, Exemptions, Latency, PolicyReloads, PolicyValid)
+	PolicyValid.Set(1)
+}

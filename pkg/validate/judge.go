@@ -1,0 +1,137 @@
+package validate
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// Outcome is what became of one violation.
+type Outcome string
+
+const (
+	// OutcomeDeny rejects the request.
+	OutcomeDeny Outcome = "deny"
+	// OutcomeWarn is a warn rule's admission warning.
+	OutcomeWarn Outcome = "warn"
+	// OutcomeAudit is a deny rule in a warn-mode namespace: warned and recorded, allowed.
+	OutcomeAudit Outcome = "audit"
+	// OutcomeRatchet is a deny rule the old object already broke the same way: warned, allowed.
+	OutcomeRatchet Outcome = "ratchet"
+	// OutcomeExempt is a violation an exemption annotation excuses: recorded only.
+	OutcomeExempt Outcome = "exempt"
+)
+
+// Context is what a decision depends on besides the object and the policy.
+type Context struct {
+	// Mode is the namespace's enforcement mode: policy.ModeDeny or policy.ModeWarn.
+	Mode string
+	// Old is the stored object on UPDATE, nil on CREATE.
+	Old *workload.Workload
+	// Now judges exemption expiry.
+	Now time.Time
+}
+
+// Finding is a violation with what became of it.
+type Finding struct {
+	Violation
+	Outcome Outcome
+}
+
+// Decision is the judgement of one admission request.
+type Decision struct {
+	Findings []Finding
+}
+
+// Judge runs every check and decides each violation's outcome: an exemption
+// excuses it; on UPDATE with ratcheting on, a deny the old object already had with
+// the same field and value only warns (so an urgent change to a legacy workload is
+// never blocked by an unrelated old problem, while making it worse still is); in a
+// warn-mode namespace a deny only warns.
+func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
+	ex := exempt.Read(w.Meta.Annotations)
+	var before map[string]bool
+	if c.Old != nil && p.Enforcement.Ratchet {
+		before = map[string]bool{}
+		for _, v := range Workload(c.Old, p).Violations {
+			before[sameness(v)] = true
+		}
+	}
+	var d Decision
+	for _, v := range Workload(w, p).Violations {
+		out := Outcome(v.Action)
+		switch {
+		case ex.Covers(v.RuleID, c.Now):
+			out = OutcomeExempt
+		case v.Action == rules.ActionDeny && before[sameness(v)]:
+			out = OutcomeRatchet
+		case v.Action == rules.ActionDeny && c.Mode == policy.ModeWarn:
+			out = OutcomeAudit
+		}
+		d.Findings = append(d.Findings, Finding{Violation: v, Outcome: out})
+	}
+	return d
+}
+
+// sameness identifies a violation across the old and new object: same rule, same
+// field, same bad value. A changed value is a new violation.
+func sameness(v Violation) string {
+	return fmt.Sprintf("%s\x00%s\x00%v", v.RuleID, v.Err.Field, v.Err.BadValue)
+}
+
+// Denials lists the violations that reject the request.
+func (d Decision) Denials() field.ErrorList {
+	var errs field.ErrorList
+	for _, f := range d.Findings {
+		if f.Outcome == OutcomeDeny {
+			errs = append(errs, f.Err)
+		}
+	}
+	return errs
+}
+
+// Warning prefixes say why a deny rule only warned.
+const (
+	prefixAudit   = "warn mode, would deny: "
+	prefixRatchet = "pre-existing, allowed: "
+)
+
+// Warnings renders every warned finding as one admission warning.
+func (d Decision) Warnings() []string {
+	var out []string
+	for _, f := range d.Findings {
+		switch f.Outcome {
+		case OutcomeWarn:
+			out = append(out, Warning(f.Err))
+		case OutcomeAudit:
+			out = append(out, truncate(prefixAudit+Warning(f.Err), MaxWarningLength))
+		case OutcomeRatchet:
+			out = append(out, truncate(prefixRatchet+Warning(f.Err), MaxWarningLength))
+		}
+	}
+	return out
+}
+
+// RuleIDs lists, once each and in catalog order, the rules whose findings ended in outcome.
+func (d Decision) RuleIDs(outcome Outcome) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, f := range d.Findings {
+		if f.Outcome == outcome && !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			ids = append(ids, f.RuleID)
+		}
+	}
+	return ids
+}
+
+// Error is the Invalid error for the denials, or nil.
+func (d Decision) Error(w *workload.Workload) error {
+	return invalid(w, d.Denials())
+}

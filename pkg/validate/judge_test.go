@@ -1,0 +1,130 @@
+package validate_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/laminar/ha-webhook/pkg/manifest"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/validate"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// load reads a fixture as a Deployment that tests may change.
+func load(t *testing.T, path string) *appsv1.Deployment {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	return obj.(*appsv1.Deployment)
+}
+
+func view(t *testing.T, d *appsv1.Deployment) *workload.Workload {
+	t.Helper()
+	w, ok := workload.FromObject(d)
+	require.True(t, ok)
+	return w
+}
+
+var now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// compliant is the golden output of mutation: no deny rule fires on it.
+func compliant(t *testing.T) *appsv1.Deployment {
+	return load(t, "../../test/testdata/mutate/api-minimal.golden.yaml")
+}
+
+func withReplicas(d *appsv1.Deployment, n int32) *appsv1.Deployment {
+	d = d.DeepCopy()
+	d.Spec.Replicas = &n
+	return d
+}
+
+func TestJudge(t *testing.T) {
+	ratchetOff := policy.Default()
+	ratchetOff.Enforcement.Ratchet = false
+	exemptFor := func(d *appsv1.Deployment, rules, reason, until string) *appsv1.Deployment {
+		d = d.DeepCopy()
+		d.Annotations = map[string]string{"ha.laminar.io/exempt": rules}
+		if reason != "" {
+			d.Annotations["ha.laminar.io/exempt-reason"] = reason
+		}
+		if until != "" {
+			d.Annotations["ha.laminar.io/exempt-until"] = until
+		}
+		return d
+	}
+	tests := []struct {
+		name     string
+		obj, old *appsv1.Deployment
+		mode     string
+		policy   *policy.Policy
+		want     map[validate.Outcome][]string
+		warnings int
+	}{
+		{name: "compliant", obj: compliant(t), mode: policy.ModeDeny, want: map[validate.Outcome][]string{}},
+		{name: "create below the floor is denied", obj: withReplicas(compliant(t), 1), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "warn mode turns the denial into an audited warning", obj: withReplicas(compliant(t), 1), mode: policy.ModeWarn,
+			want: map[validate.Outcome][]string{validate.OutcomeAudit: {"replicas-min"}}, warnings: 1},
+		{name: "update keeping an old violation is ratcheted", obj: withReplicas(compliant(t), 1), old: withReplicas(compliant(t), 1), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeRatchet: {"replicas-min"}}, warnings: 1},
+		{name: "update making it worse is denied", obj: withReplicas(compliant(t), 0), old: withReplicas(compliant(t), 1), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "update adding a new violation is denied", obj: withReplicas(compliant(t), 1), old: compliant(t), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "legacy object: old violations ratchet, the new one denies", obj: func() *appsv1.Deployment {
+			d := load(t, "../../test/testdata/admission/api-bad.yaml")
+			d.Spec.Template.Spec.Containers[0].Image = "laminar/api:1.4.1"
+			d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr(int64(5))
+			d.Spec.Template.Spec.Containers[0].Lifecycle = compliant(t).Spec.Template.Spec.Containers[0].Lifecycle
+			return d
+		}(), old: load(t, "../../test/testdata/admission/api-bad.yaml"), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{
+				validate.OutcomeRatchet: {"replicas-min", "api-strategy-rolling", "api-readiness-probe", "api-liveness-probe", "api-anti-affinity", "api-zone-spread"},
+				validate.OutcomeDeny:    {"api-prestop-within-grace"},
+			}, warnings: 6},
+		{name: "ratcheting can be switched off", obj: withReplicas(compliant(t), 1), old: withReplicas(compliant(t), 1), mode: policy.ModeDeny, policy: ratchetOff,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "exemption with a reason excuses the rule", obj: exemptFor(withReplicas(compliant(t), 1), "replicas-min", "batch env, INC-9", ""), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeExempt: {"replicas-min"}}},
+		{name: "exemption without a reason is denied and not honoured", obj: exemptFor(withReplicas(compliant(t), 1), "replicas-min", "", ""), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min", "exemption-reason"}}},
+		{name: "expired exemption is ignored with a warning", obj: exemptFor(withReplicas(compliant(t), 1), "replicas-min", "r", "2026-01-01T00:00:00Z"), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}, validate.OutcomeWarn: {"exemption-expired"}}, warnings: 1},
+		{name: "unexpired exemption holds", obj: exemptFor(withReplicas(compliant(t), 1), "replicas-min", "r", "2026-12-01T00:00:00Z"), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeExempt: {"replicas-min"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.policy
+			if p == nil {
+				p = policy.Default()
+			}
+			c := validate.Context{Mode: tc.mode, Now: now}
+			if tc.old != nil {
+				c.Old = view(t, tc.old)
+			}
+			d := validate.Judge(view(t, tc.obj), p, c)
+			for _, out := range []validate.Outcome{validate.OutcomeDeny, validate.OutcomeWarn, validate.OutcomeAudit, validate.OutcomeRatchet, validate.OutcomeExempt} {
+				assert.Equal(t, tc.want[out], d.RuleIDs(out), "outcome %s", out)
+			}
+			assert.Len(t, d.Warnings(), tc.warnings)
+			for _, w := range d.Warnings() {
+				assert.LessOrEqual(t, len([]rune(w)), validate.MaxWarningLength)
+			}
+			if len(tc.want[validate.OutcomeDeny]) > 0 {
+				assert.Error(t, d.Error(view(t, tc.obj)))
+			} else {
+				assert.NoError(t, d.Error(view(t, tc.obj)))
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
