@@ -102,21 +102,6 @@ func namespaceLabels(ctx context.Context, ns Namespaces, name string) map[string
 	return l
 }
 
-// switchValue reads a namespace switch; a value outside allowed falls back to the
-// policy's default, and the returned note says so.
-func switchValue(labels map[string]string, key, def string, allowed ...string) (value, note string) {
-	v, ok := labels[key]
-	if !ok {
-		return def, ""
-	}
-	for _, a := range allowed {
-		if v == a {
-			return v, ""
-		}
-	}
-	return def, fmt.Sprintf("namespace label %s=%q is not one of %s; using %q", key, v, strings.Join(allowed, ", "), def)
-}
-
 // observe records one decision's metrics.
 func observe(webhook, kind, role, outcome string, start time.Time) {
 	if role == "" {
@@ -148,7 +133,7 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 	role := string(s.workload.Role)
 	p := m.Policy()
 	labels := namespaceLabels(ctx, m.Namespaces, req.Namespace)
-	mode, note := switchValue(labels, policy.LabelMutate, p.Enforcement.Mutate, policy.MutateOn, policy.MutateOff)
+	mode, note := p.MutateMode(labels)
 	audit := map[string]string{AuditRole: role, AuditMode: "mutate-" + mode}
 	if mode == policy.MutateOff {
 		observe("mutate", s.kind, role, metrics.OutcomeSkipped, start)
@@ -211,7 +196,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	role := string(s.workload.Role)
 	p := v.Policy()
 	labels := namespaceLabels(ctx, v.Namespaces, req.Namespace)
-	mode, note := switchValue(labels, policy.LabelMode, p.Enforcement.Mode, policy.ModeDeny, policy.ModeWarn, policy.ModeOff)
+	mode, note := p.EnforceMode(labels)
 	audit := map[string]string{AuditRole: role, AuditMode: mode}
 	if mode == policy.ModeOff {
 		observe("validate", s.kind, role, metrics.OutcomeSkipped, start)

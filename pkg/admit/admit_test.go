@@ -239,7 +239,7 @@ func TestBadInputIsNeverAllowed(t *testing.T) {
 		{"wrong content type", "text/plain", review("admission.k8s.io/v1", "CREATE", "apps", "v1", "Deployment", "{}"), "expected application/json", http.StatusBadRequest},
 		{"not json", "application/json", "{this is not json", "", http.StatusBadRequest},
 		{"no object", "application/json", review("admission.k8s.io/v1", "CREATE", "apps", "v1", "Deployment", ""), "no object in the request", http.StatusBadRequest},
-		{"object of wrong shape", "application/json", review("admission.k8s.io/v1", "CREATE", "apps", "v1", "Deployment", `{"spec":{"replicas":"three"}}`), "not valid JSON for apps/v1", http.StatusBadRequest},
+		{"object of wrong shape", "application/json", review("admission.k8s.io/v1", "CREATE", "apps", "v1", "Deployment", `{"spec":{"replicas":"three"}}`), "does not fit apps/v1 Deployment", http.StatusBadRequest},
 		{"object is null", "application/json", review("admission.k8s.io/v1", "UPDATE", "apps", "v1", "StatefulSet", "null"), "no object in the request", http.StatusBadRequest},
 	}
 	for _, c := range cases {

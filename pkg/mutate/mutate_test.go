@@ -166,3 +166,19 @@ func TestExemptedDefaultsAreNotApplied(t *testing.T) {
 	assert.Empty(t, res.Exempted)
 	assert.Contains(t, res.Applied, "set-api-prestop")
 }
+
+// TestPatchIsDeterministic: the same object always gets the same patch, so
+// responses and debug logs can be compared across runs.
+func TestPatchIsDeterministic(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "controller-minimal.yaml"))
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	first, err := mutate.Object(obj, nil, policy.Default())
+	require.NoError(t, err)
+	for i := 0; i < 30; i++ {
+		again, err := mutate.Object(obj, nil, policy.Default())
+		require.NoError(t, err)
+		require.Equal(t, first.Patch, again.Patch, "run %d", i)
+	}
+}

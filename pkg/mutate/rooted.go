@@ -3,6 +3,7 @@ package mutate
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,29 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 		added[path] = true
 		out = append(out, jsonpatch.NewOperation("add", path, v))
 	}
+	sortOperations(out)
 	return out, nil
+}
+
+// sortOperations orders operations by path, comparing array indexes as numbers, so
+// the same object always gets the same patch (the diff library walks Go maps) and
+// appends to one array stay in ascending index order.
+func sortOperations(ops []jsonpatch.JsonPatchOperation) {
+	sort.SliceStable(ops, func(i, j int) bool {
+		a, b := splitPointer(ops[i].Path), splitPointer(ops[j].Path)
+		for k := 0; k < len(a) && k < len(b); k++ {
+			if a[k] == b[k] {
+				continue
+			}
+			na, errA := strconv.Atoi(a[k])
+			nb, errB := strconv.Atoi(b[k])
+			if errA == nil && errB == nil {
+				return na < nb
+			}
+			return a[k] < b[k]
+		}
+		return len(a) < len(b)
+	})
 }
 
 // firstMissingParent returns the index of the first token, excluding the last,

@@ -143,7 +143,7 @@ func Decode(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
 		return nil, fmt.Errorf("%s: no object in the request", gvk.Kind)
 	}
 	if err := json.Unmarshal(raw, obj); err != nil {
-		return nil, fmt.Errorf("%s: object is not valid JSON for apps/v1: %w", gvk.Kind, err)
+		return nil, fmt.Errorf("%s: object does not fit apps/v1 %s: %w", gvk.Kind, gvk.Kind, err)
 	}
 	return obj, nil
 }
