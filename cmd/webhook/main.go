@@ -12,14 +12,17 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/laminar/ha-webhook/internal/version"
-	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/cluster"
+	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/server"
 )
@@ -27,8 +30,10 @@ import (
 const usage = `laminar-ha-webhook: HA admission webhook for Laminar
 
 Usage:
-  laminar-ha-webhook serve [flags]    serve the mutating and validating webhook
-  laminar-ha-webhook version          print the version
+  laminar-ha-webhook serve [flags]          serve the mutating and validating webhook
+  laminar-ha-webhook check -f PATH [flags]  judge manifests offline, as the webhook would (exit 1 on denials)
+  laminar-ha-webhook mutate -f PATH [flags] print manifests with the webhook's HA defaults filled in
+  laminar-ha-webhook version                print the version
 
 Run "laminar-ha-webhook COMMAND -h" for a command's flags.
 `
@@ -55,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
+	case "check":
+		return check(args[1:], os.Stdin, stdout, stderr)
+	case "mutate":
+		return mutateCmd(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "laminar-ha-webhook", version.Version)
 		return exitOK
@@ -79,6 +88,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of /metrics ("0" disables)`)
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook port (off: HTTP/1.1 only)")
 	policyPath := fs.String("policy", "", "policy file (YAML); empty uses the HA guide's defaults")
+	reloadEvery := fs.Duration("policy-reload-interval", 5*time.Second, "how often the policy file is checked for changes")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for reading namespace labels; default: in-cluster, else $KUBECONFIG, else none")
 	logFormat := fs.String("log-format", "auto", "log format: json, text, or auto (json when running in a pod)")
 	logLevel := fs.String("log-level", "info", "log level: info or debug")
 	if err := fs.Parse(args); err != nil {
@@ -98,13 +109,47 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	ctrl.SetLogger(log)
 
-	p, err := policy.Load(*policyPath)
+	store, err := policy.NewStore(*policyPath)
 	if err != nil {
-		log.Error(err, "cannot load policy")
+		log.Error(err, "cannot load policy", "path", *policyPath)
 		return exitFail
 	}
-	o.Policy = admit.Static(p)
+	o.Policy = store.Current
 	o.Log = log
+	if *policyPath != "" {
+		o.Background = append(o.Background, func(ctx context.Context) error {
+			store.Watch(ctx, *reloadEvery, func(r policy.ReloadResult) {
+				if r.Err != nil {
+					metrics.PolicyReloads.WithLabelValues("error").Inc()
+					metrics.PolicyValid.Set(0)
+					log.Error(r.Err, "policy file changed but cannot be used; the previous policy stays in force", "path", *policyPath)
+					return
+				}
+				metrics.PolicyReloads.WithLabelValues("success").Inc()
+				metrics.PolicyValid.Set(1)
+				log.Info("policy reloaded", "path", *policyPath)
+			})
+			return nil
+		})
+	}
+
+	cfg, ok, err := cluster.Config(*kubeconfig)
+	switch {
+	case err != nil:
+		log.Error(err, "cannot reach the cluster")
+		return exitFail
+	case ok:
+		cache, err := cluster.New(cfg)
+		if err != nil {
+			log.Error(err, "cannot build the cluster cache")
+			return exitFail
+		}
+		o.Namespaces = cache
+		o.Background = append(o.Background, cache.Start)
+		o.ReadyChecks = map[string]healthz.Checker{"cluster-cache": cache.SyncedChecker}
+	default:
+		log.Info("no cluster access (no in-cluster config, --kubeconfig or $KUBECONFIG): namespace labels are not read, the policy's enforcement defaults apply everywhere")
+	}
 	srv, err := server.New(o)
 	if err != nil {
 		log.Error(err, "cannot build server")

@@ -20,6 +20,11 @@ func Decode(doc []byte) (runtime.Object, schema.GroupVersionKind, error) {
 	if err != nil {
 		return nil, schema.GroupVersionKind{}, fmt.Errorf("not YAML or JSON: %w", err)
 	}
+	return decodeJSON(js)
+}
+
+// decodeJSON is Decode for a document already in JSON.
+func decodeJSON(js []byte) (runtime.Object, schema.GroupVersionKind, error) {
 	var tm struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`

@@ -1,0 +1,165 @@
+package offline
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/internal/version"
+	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/manifest"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/report"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/validate"
+)
+
+// ToolName is the program name in reports.
+const ToolName = "laminar-ha-webhook"
+
+// Options tune a check.
+type Options struct {
+	// Policy is the policy in force; nil means the guide's defaults.
+	Policy *policy.Policy
+	// AsWritten judges objects as written instead of after the webhook's
+	// mutation (--no-mutate).
+	AsWritten bool
+}
+
+// Check judges every Laminar object of the sources, in input order, as the
+// webhook pair would on CREATE: the mutating handler's step (mutate.Object on the
+// object as written, unless mutation is off in its namespace), then the
+// validating handler's (validate.Judge on the result, with the namespace's
+// enforcement mode and the object's exemption annotations). Namespaces come from
+// Namespace objects in the input; others get the policy's defaults. Objects that
+// are not Laminar's, and kinds the webhook does not judge, are skipped.
+func Check(srcs []Source, opts Options) *report.Report {
+	p := opts.Policy
+	if p == nil {
+		p = policy.Default()
+	}
+	r := report.New(report.Tool{Name: ToolName, Version: version.Version}, !opts.AsWritten)
+	sources, ns := parseAll(srcs)
+	for _, src := range sources {
+		if src.Err != nil {
+			r.AddError(report.InputError{File: src.Name, Message: src.Err.Error()})
+			continue
+		}
+		r.Summary.Files++
+		for _, pd := range src.docs {
+			if pd.doc.Index == 0 {
+				continue
+			}
+			r.Summary.Documents++
+			checkDocument(r, src.Name, pd, p, ns, opts.AsWritten)
+		}
+	}
+	return r
+}
+
+func checkDocument(r *report.Report, file string, pd parsedDoc, p *policy.Policy, ns Namespaces, asWritten bool) {
+	doc := pd.doc
+	if pd.err != nil {
+		line, msg := yamlErrorLine(doc, pd.err)
+		r.AddError(report.InputError{File: file, Document: doc.Index, Line: line, Message: msg})
+		return
+	}
+	loc := manifest.NewLocator(doc)
+	for _, o := range pd.content.Objects {
+		if o.Typed == nil && o.Err == nil {
+			continue // a kind the webhook does not judge
+		}
+		start := loc.Object(o.Item)
+		if o.Err != nil {
+			r.AddError(report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: start.Line, Message: o.Err.Error()})
+			continue
+		}
+		j, err := judge(o, p, ns, asWritten)
+		if err != nil {
+			r.AddError(report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: start.Line, Message: err.Error()})
+			continue
+		}
+		if j == nil {
+			continue // not Laminar's, or being deleted
+		}
+		w := j.Workload
+		out := report.Object{
+			File:             file,
+			Document:         doc.Index,
+			Item:             o.Item,
+			Line:             start.Line,
+			Column:           start.Column,
+			Source:           doc.HelmSource(),
+			APIVersion:       o.GVK.GroupVersion().String(),
+			Kind:             o.GVK.Kind,
+			Namespace:        w.Meta.Namespace,
+			Name:             w.Name(),
+			Role:             string(w.Role),
+			Enforce:          j.Switches.enforce,
+			Mutate:           j.Switches.mutate,
+			DefaultsApplied:  j.Mutation.Applied,
+			DefaultsExempted: j.Mutation.Exempted,
+			Notes:            j.Switches.notes,
+		}
+		if ex := exempt.Read(w.Meta.Annotations); ex.Requested() {
+			out.Exemption = &report.Exemption{Rules: ex.Rules, Reason: ex.Reason, Until: ex.UntilText}
+		}
+		for _, f := range j.Decision.Findings {
+			pos, _ := loc.Field(o.Item, f.Err.Field)
+			v := violation(f.Violation, pos)
+			v.Outcome = string(f.Outcome)
+			out.Violations = append(out.Violations, v)
+		}
+		r.AddObject(out)
+	}
+}
+
+// violation turns an engine violation into its report form.
+func violation(v validate.Violation, pos manifest.Position) report.Violation {
+	e := v.Err
+	out := report.Violation{
+		RuleID: v.RuleID,
+		Action: string(v.Action),
+		Field:  e.Field,
+		Reason: string(e.Type),
+		Line:   pos.Line,
+		Column: pos.Column,
+	}
+	if hasValue(e.Type) {
+		if js, err := json.Marshal(e.BadValue); err == nil {
+			out.Value = js
+		} else {
+			out.Value, _ = json.Marshal(fmt.Sprint(e.BadValue))
+		}
+	}
+	out.Message, out.Fix = splitDetail(v.RuleID, e.Detail)
+	if out.Message == "" {
+		if r, ok := rules.ByID(v.RuleID); ok {
+			out.Message = r.Summary
+		}
+	}
+	return out
+}
+
+// hasValue mirrors field.Error.ErrorBody: these types print no value.
+func hasValue(t field.ErrorType) bool {
+	switch t {
+	case field.ErrorTypeRequired, field.ErrorTypeForbidden, field.ErrorTypeTooLong, field.ErrorTypeTooShort, field.ErrorTypeInternal:
+		return false
+	}
+	return true
+}
+
+// splitDetail cuts "[rule-id] what is wrong; fix: how to fix it" in two.
+func splitDetail(id, detail string) (message, fix string) {
+	d := strings.TrimPrefix(detail, "["+id+"] ")
+	if f, ok := strings.CutPrefix(d, "fix: "); ok {
+		return "", f
+	}
+	if i := strings.Index(d, "; fix: "); i >= 0 {
+		return d[:i], d[i+len("; fix: "):]
+	}
+	return d, ""
+}

@@ -1,0 +1,127 @@
+package offline_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/laminar/ha-webhook/pkg/offline"
+	"github.com/laminar/ha-webhook/pkg/policy"
+)
+
+const apiMinimal = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: laminar-api
+  labels: {app: laminar-api}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: laminar-api}}
+  template:
+    metadata:
+      labels: {app: laminar-api}
+    spec:
+      containers:
+        - name: api
+          image: laminar:1
+`
+
+func write(t *testing.T, dir, rel, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+func names(srcs []offline.Source) []string {
+	var out []string
+	for _, s := range srcs {
+		n := s.Name
+		if s.Err != nil {
+			n += " (error)"
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "b.yaml", "b")
+	write(t, dir, "a/z.YML", "z")
+	write(t, dir, "a/y.json", "{}")
+	write(t, dir, "a/notes.md", "no")
+	write(t, dir, ".git/config.yaml", "skipped")
+	write(t, dir, "a/.cache/x.yaml", "skipped")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "empty"), 0o755))
+	single := write(t, dir, "single.txt", "any extension when named")
+
+	srcs := offline.Read([]string{dir, "-", single, filepath.Join(dir, "missing.yaml"), filepath.Join(dir, "empty"), "-"},
+		strings.NewReader("from stdin"), "piped.yaml")
+	assert.Equal(t, []string{
+		filepath.Join(dir, "a/y.json"),
+		filepath.Join(dir, "a/z.YML"),
+		filepath.Join(dir, "b.yaml"),
+		"piped.yaml",
+		single,
+		filepath.Join(dir, "missing.yaml") + " (error)",
+		filepath.Join(dir, "empty") + " (error)",
+		"piped.yaml (error)",
+	}, names(srcs))
+	assert.Equal(t, "from stdin", string(srcs[3].Data))
+	assert.EqualError(t, srcs[5].Err, "no such file or directory")
+	assert.ErrorContains(t, srcs[6].Err, "holds no .yaml, .yml, .json file")
+	assert.ErrorContains(t, srcs[7].Err, "more than once")
+
+	assert.Equal(t, offline.StdinName, offline.Read([]string{"-"}, strings.NewReader(""), "")[0].Name)
+}
+
+func TestCheckCountsAndOrder(t *testing.T) {
+	srcs := []offline.Source{
+		{Name: "one.yaml", Data: []byte("# licence\n---\n" + apiMinimal + "---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n")},
+		{Name: "bad.yaml", Err: os.ErrPermission},
+		{Name: "two.yaml", Data: []byte(strings.Replace(apiMinimal, "replicas: 3", "replicas: 1", 1))},
+	}
+	r := offline.Check(srcs, offline.Options{})
+	assert.Equal(t, 2, r.Summary.Files)
+	assert.Equal(t, 4, r.Summary.Documents, "the licence header is no document; the empty last one is")
+	require.Len(t, r.Objects, 2)
+	assert.Equal(t, "one.yaml", r.Objects[0].File)
+	assert.Equal(t, 1, r.Objects[0].Document)
+	assert.Equal(t, 3, r.Objects[0].Line)
+	assert.True(t, r.Objects[0].Allowed)
+	assert.NotEmpty(t, r.Objects[0].DefaultsApplied)
+	assert.Equal(t, "two.yaml", r.Objects[1].File)
+	assert.False(t, r.Objects[1].Allowed)
+	require.Len(t, r.Errors, 1)
+	assert.Equal(t, "bad.yaml", r.Errors[0].File)
+	assert.True(t, r.Mutated)
+
+	asWritten := offline.Check(srcs[:1], offline.Options{AsWritten: true, Policy: policy.Default()})
+	assert.False(t, asWritten.Mutated)
+	assert.False(t, asWritten.Objects[0].Allowed, "no probes as written")
+	assert.Empty(t, asWritten.Objects[0].DefaultsApplied)
+}
+
+func TestMutateStream(t *testing.T) {
+	in := "# licence\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n--- # the api\n" + apiMinimal + "---\n\n---\n# empty template\n"
+	var out bytes.Buffer
+	stats, errs, err := offline.Mutate(&out, []offline.Source{
+		{Name: "a.yaml", Data: []byte(in)},
+		{Name: "b.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}")},
+	}, nil)
+	require.NoError(t, err)
+	assert.Empty(t, errs)
+	assert.Equal(t, offline.MutateStats{Documents: 5, Mutated: 1}, stats)
+	got := out.String()
+	assert.True(t, strings.HasPrefix(got, "# licence\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n--- # the api\napiVersion: apps/v1\n"), got)
+	assert.Contains(t, got, "maxUnavailable: 0")
+	assert.True(t, strings.HasSuffix(got, "---\n# empty template\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), got)
+	assert.NotContains(t, got, "---\n\n---", "blank documents are dropped")
+}
