@@ -145,6 +145,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 			return exitFail
 		}
 		o.Namespaces = cache
+		o.Cluster = cache
 		o.Background = append(o.Background, cache.Start)
 		o.ReadyChecks = map[string]healthz.Checker{"cluster-cache": cache.SyncedChecker}
 	default:

@@ -22,6 +22,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/mutate"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
@@ -89,6 +90,9 @@ func decode(req admission.Request) (*subject, *admission.Response, string) {
 	}
 	if w.Meta.Name == "" && req.Name != "" {
 		w.Meta.Name = req.Name
+	}
+	if w.Meta.Namespace == "" {
+		w.Meta.Namespace = req.Namespace
 	}
 	return &subject{workload: w, kind: gvk.Kind}, nil, ""
 }
@@ -181,6 +185,9 @@ func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.R
 type Validator struct {
 	Policy     PolicySource
 	Namespaces Namespaces
+	// Cluster feeds the cluster-aware rules (disruption budgets, autoscalers); nil
+	// where nothing is known of the cluster, and those rules then pass.
+	Cluster rules.View
 }
 
 // Handle implements admission.Handler.
@@ -206,12 +213,37 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		return withNote(resp, note)
 	}
 
-	c := validate.Context{Mode: mode, Now: exempt.Now()}
+	c := validate.Context{Mode: mode, Now: exempt.Now(), Ctx: ctx, View: v.Cluster}
 	if req.Operation == admissionv1.Update {
 		c.Old = oldWorkload(req)
 	}
 	d := validate.Judge(s.workload, p, c)
+	gk := workload.DeploymentGVK.GroupKind()
+	if s.workload.Kind == workload.KindStatefulSet {
+		gk = workload.StatefulSetGVK.GroupKind()
+	}
+	return respond(ctx, req, verdict{webhook: "validate", kind: s.kind, role: role, mode: mode, gk: gk, name: s.workload.Name(),
+		exemption: s.workload.Meta.Annotations, decision: d, note: note, audit: audit, start: start})
+}
 
+// verdict is everything a validating response is built from.
+type verdict struct {
+	webhook, kind, role, mode string
+	gk                        schema.GroupKind
+	name                      string
+	// exemption holds the annotations the exemption was read from, for the log.
+	exemption map[string]string
+	decision  validate.Decision
+	note      string
+	audit     map[string]string
+	start     time.Time
+}
+
+// respond turns a decision into the admission response, with its audit
+// annotations, metrics and log line.
+func respond(ctx context.Context, req admission.Request, v verdict) admission.Response {
+	log := logf.FromContext(ctx)
+	d := v.decision
 	var all []string
 	seen := map[string]bool{}
 	for _, f := range d.Findings {
@@ -224,6 +256,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 			all = append(all, f.RuleID)
 		}
 	}
+	audit := v.audit
 	setList(audit, AuditViolations, all)
 	setList(audit, AuditDenied, d.RuleIDs(validate.OutcomeDeny))
 	setList(audit, AuditWarned, d.RuleIDs(validate.OutcomeWarn))
@@ -231,33 +264,33 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	setList(audit, AuditRatcheted, d.RuleIDs(validate.OutcomeRatchet))
 	setList(audit, AuditExempted, d.RuleIDs(validate.OutcomeExempt))
 	if ex := d.RuleIDs(validate.OutcomeExempt); len(ex) > 0 {
-		log.Info("exemption used", "exempted", ex, "reason", s.workload.Meta.Annotations[exempt.AnnotationReason],
-			"until", s.workload.Meta.Annotations[exempt.AnnotationUntil])
+		log.Info("exemption used", "exempted", ex, "reason", v.exemption[exempt.AnnotationReason],
+			"until", v.exemption[exempt.AnnotationUntil])
 	}
 	warnings := d.Warnings()
-	if note != "" {
-		warnings = append(warnings, note)
+	if v.note != "" {
+		warnings = append(warnings, v.note)
 	}
 
-	if err := d.Error(s.workload); err != nil {
+	if errs := d.Denials(); len(errs) > 0 {
 		var st *apierrors.StatusError
-		if !errors.As(err, &st) {
-			observe("validate", s.kind, role, metrics.OutcomeError, start)
-			return admission.Errored(http.StatusInternalServerError, err)
+		if !errors.As(apierrors.NewInvalid(v.gk, v.name, errs), &st) {
+			observe(v.webhook, v.kind, v.role, metrics.OutcomeError, v.start)
+			return admission.Errored(http.StatusInternalServerError, errors.New("cannot build the denial"))
 		}
-		observe("validate", s.kind, role, metrics.OutcomeDenied, start)
-		log.Info("denied", "role", role, "mode", mode, "rules", d.RuleIDs(validate.OutcomeDeny), "dryRun", dryRun(req))
+		observe(v.webhook, v.kind, v.role, metrics.OutcomeDenied, v.start)
+		log.Info("denied", "role", v.role, "mode", v.mode, "rules", d.RuleIDs(validate.OutcomeDeny), "dryRun", dryRun(req))
 		resp := admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &st.ErrStatus}}
 		resp.AuditAnnotations = audit
 		return resp.WithWarnings(warnings...)
 	}
 	if len(warnings) > 0 {
-		observe("validate", s.kind, role, metrics.OutcomeWarned, start)
-		log.Info("allowed with warnings", "role", role, "mode", mode, "warned", d.RuleIDs(validate.OutcomeWarn),
+		observe(v.webhook, v.kind, v.role, metrics.OutcomeWarned, v.start)
+		log.Info("allowed with warnings", "role", v.role, "mode", v.mode, "warned", d.RuleIDs(validate.OutcomeWarn),
 			"audited", d.RuleIDs(validate.OutcomeAudit), "ratcheted", d.RuleIDs(validate.OutcomeRatchet), "dryRun", dryRun(req))
 	} else {
-		observe("validate", s.kind, role, metrics.OutcomeAllowed, start)
-		log.V(1).Info("allowed", "role", role, "mode", mode)
+		observe(v.webhook, v.kind, v.role, metrics.OutcomeAllowed, v.start)
+		log.V(1).Info("allowed", "role", v.role, "mode", v.mode)
 	}
 	resp := admission.Allowed("meets the Laminar HA rules")
 	resp.AuditAnnotations = audit

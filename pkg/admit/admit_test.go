@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
@@ -263,4 +264,18 @@ func TestBadInputIsNeverAllowed(t *testing.T) {
 
 func metav1GVK(group, version, kind string) metav1.GroupVersionKind {
 	return metav1.GroupVersionKind{Group: group, Version: version, Kind: kind}
+}
+
+func fixtureYAML(t *testing.T, rel string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testdata, rel))
+	require.NoError(t, err)
+	return string(raw)
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func intOrString(s string) *intstr.IntOrString {
+	v := intstr.Parse(s)
+	return &v
 }

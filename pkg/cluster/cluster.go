@@ -8,17 +8,27 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/workload"
 )
+
+var _ rules.View = (*Cache)(nil)
 
 // Config finds how to reach the API server: an explicit kubeconfig path, else the
 // pod's service account, else $KUBECONFIG. ok is false when none is available.
@@ -60,7 +70,16 @@ func New(cfg *rest.Config) (*Cache, error) {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	c, err := cache.New(rest.CopyConfig(cfg), cache.Options{Scheme: scheme, ReaderFailOnMissingInformer: true})
+	strip := slimWorkload
+	c, err := cache.New(rest.CopyConfig(cfg), cache.Options{
+		Scheme:                      scheme,
+		ReaderFailOnMissingInformer: true,
+		DefaultTransform:            cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&appsv1.Deployment{}:  {Transform: strip},
+			&appsv1.StatefulSet{}: {Transform: strip},
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster cache: %w", err)
 	}
@@ -70,8 +89,11 @@ func New(cfg *rest.Config) (*Cache, error) {
 // Start registers the watches, runs them until ctx ends and marks the cache synced
 // once every watch has listed.
 func (c *Cache) Start(ctx context.Context) error {
-	if _, err := c.cache.GetInformer(ctx, namespaceMeta()); err != nil {
-		return fmt.Errorf("watch namespaces: %w", err)
+	for _, obj := range []client.Object{namespaceMeta(), &appsv1.Deployment{}, &appsv1.StatefulSet{},
+		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}} {
+		if _, err := c.cache.GetInformer(ctx, obj); err != nil {
+			return fmt.Errorf("watch %T: %w", obj, err)
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- c.cache.Start(ctx) }()
@@ -100,4 +122,88 @@ func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, boo
 		return nil, false
 	}
 	return ns.Labels, true
+}
+
+// slimWorkload keeps what the rules read of a cached Deployment or StatefulSet —
+// metadata, replicas, selector and pod labels — and drops the pod spec, so the
+// cache stays small however large the cluster's workloads are.
+func slimWorkload(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		o.ManagedFields = nil
+		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.Spec.Template.Labels}}}
+		o.Status = appsv1.DeploymentStatus{}
+	case *appsv1.StatefulSet:
+		o.ManagedFields = nil
+		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.Spec.Template.Labels}}}
+		o.Status = appsv1.StatefulSetStatus{}
+	}
+	return obj, nil
+}
+
+// Workload implements rules.View.
+func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*workload.Workload, bool) {
+	var obj client.Object
+	switch kind {
+	case workload.KindDeployment:
+		obj = &appsv1.Deployment{}
+	case workload.KindStatefulSet:
+		obj = &appsv1.StatefulSet{}
+	default:
+		return nil, false
+	}
+	if err := c.cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err != nil {
+		return nil, false
+	}
+	return workload.FromObject(obj)
+}
+
+// WorkloadsSelected implements rules.View.
+func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel labels.Selector) []*workload.Workload {
+	var out []*workload.Workload
+	var deps appsv1.DeploymentList
+	if err := c.cache.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
+		for i := range deps.Items {
+			if w, ok := workload.FromObject(&deps.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
+				out = append(out, w)
+			}
+		}
+	}
+	var sets appsv1.StatefulSetList
+	if err := c.cache.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
+		for i := range sets.Items {
+			if w, ok := workload.FromObject(&sets.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// AutoscalersTargeting implements rules.View.
+func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name string) []autoscalingv2.HorizontalPodAutoscaler {
+	var list autoscalingv2.HorizontalPodAutoscalerList
+	if err := c.cache.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(list.Items, func(h autoscalingv2.HorizontalPodAutoscaler) bool {
+		ref := h.Spec.ScaleTargetRef
+		return ref.Kind != kind || ref.Name != name
+	})
+}
+
+// BudgetsSelecting implements rules.View.
+func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
+	var list policyv1.PodDisruptionBudgetList
+	if err := c.cache.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(list.Items, func(b policyv1.PodDisruptionBudget) bool {
+		// In policy/v1 an empty selector selects every pod in the namespace; a
+		// missing one selects none.
+		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector)
+		return err != nil || !sel.Matches(labels.Set(podLabels))
+	})
 }

@@ -15,6 +15,7 @@ const (
 	secDRCheckpoints = "Disaster Recovery › Object Storage for Checkpoints"
 	secNotInTheGuide = "— (how this webhook is installed)"
 	secOperating     = "— (exemptions)"
+	secPDB           = "Pod Disruption Budgets"
 	kindDeployment   = workload.KindDeployment
 	kindStatefulSet  = workload.KindStatefulSet
 	roleAPI          = workload.RoleAPI
@@ -106,4 +107,18 @@ var registry = []Rule{
 		Summary: "The exemption's `exempt-until` has passed; it is ignored and its rules apply.", Check: checkExemptionExpired},
 	{ID: "exemption-unknown-rule", Roles: both, Action: ActionWarn, Section: secOperating,
 		Summary: "The exemption names an ID that is not an exemptible rule (typo, or an `exemption-*` rule).", Check: checkExemptionUnknownRule},
+
+	// Cluster state: disruption budgets and autoscalers around a Laminar workload.
+	{ID: "pdb-missing", Roles: both, Action: ActionWarn, Section: secPDB,
+		Summary: "No PodDisruptionBudget selects the workload's pods (a warning, since objects arrive in any order).", ClusterCheck: checkPDBMissing},
+	{ID: "hpa-static-replicas", Roles: both, Action: ActionWarn, Section: secMinimum,
+		Summary: "An update resets spec.replicas of a workload an autoscaler manages (the two fight).", ClusterCheck: checkHPAStaticReplicas},
+	{ID: "hpa-min-replicas", Roles: both, Kinds: []string{KindHorizontalPodAutoscaler}, Action: ActionDeny, Section: secMinimum,
+		Summary: "An autoscaler of a Laminar workload has minReplicas at or above the policy minimum (unset counts as 1).", Related: checkHPAMinReplicas},
+	{ID: "hpa-max-replicas", Roles: both, Kinds: []string{KindHorizontalPodAutoscaler}, Action: ActionDeny, Section: secMinimum,
+		Summary: "An autoscaler's maxReplicas is at least its minReplicas and the policy minimum.", Related: checkHPAMaxReplicas},
+	{ID: "pdb-allows-drain", Roles: both, Kinds: []string{KindPodDisruptionBudget}, Action: ActionDeny, Section: secPDB,
+		Summary: "A budget over Laminar pods lets drains proceed: no maxUnavailable 0, no minAvailable ≥ replicas or 100%.", Related: checkPDBAllowsDrain},
+	{ID: "pdb-keeps-one", Roles: both, Kinds: []string{KindPodDisruptionBudget}, Action: ActionDeny, Section: secPDB,
+		Summary: "A budget over Laminar pods keeps at least one: no minAvailable 0, no maxUnavailable ≥ replicas.", Related: checkPDBKeepsOne},
 }

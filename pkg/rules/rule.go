@@ -46,14 +46,21 @@ type Rule struct {
 	// Summary is one line for the rule table.
 	Summary string
 
-	// Default is set for ActionDefault rules, Check for the others.
-	Default DefaultFunc
-	Check   CheckFunc
+	// Default is set for ActionDefault rules; each other rule sets exactly one of
+	// Check (the workload alone), ClusterCheck (the workload in its cluster) and
+	// Related (an object governing a workload, of a kind in Kinds).
+	Default      DefaultFunc
+	Check        CheckFunc
+	ClusterCheck ClusterCheckFunc
+	Related      RelatedCheckFunc
 }
+
+// IsRelated reports whether the rule judges a related object rather than a workload.
+func (r *Rule) IsRelated() bool { return r.Related != nil }
 
 // AppliesTo reports whether the rule judges this workload.
 func (r *Rule) AppliesTo(w *workload.Workload) bool {
-	if !slices.Contains(r.Roles, w.Role) {
+	if r.IsRelated() || !slices.Contains(r.Roles, w.Role) {
 		return false
 	}
 	return len(r.Kinds) == 0 || slices.Contains(r.Kinds, w.Kind)
@@ -70,4 +77,10 @@ func ByID(id string) (Rule, bool) {
 		}
 	}
 	return Rule{}, false
+}
+
+// AppliesToRelated reports whether the rule judges a related object of kind that
+// governs target.
+func (r *Rule) AppliesToRelated(kind string, target *workload.Workload) bool {
+	return r.IsRelated() && slices.Contains(r.Kinds, kind) && slices.Contains(r.Roles, target.Role)
 }

@@ -19,12 +19,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
 // Paths the webhook configurations call.
 const (
-	MutatePath   = "/mutate"
-	ValidatePath = "/validate"
+	MutatePath          = "/mutate"
+	ValidatePath        = "/validate"
+	ValidateScalePath   = "/validate-scale"
+	ValidateRelatedPath = "/validate-related"
 )
 
 // Options configure the server.
@@ -47,6 +50,9 @@ type Options struct {
 	// Namespaces reads namespace labels for the enforce/mutate switches; nil means
 	// the policy's defaults apply in every namespace.
 	Namespaces admit.Namespaces
+	// Cluster feeds the scale, PodDisruptionBudget and autoscaler checks and the
+	// cluster-aware workload rules; nil when there is no cluster access.
+	Cluster rules.View
 	// Background runs beside the listeners (caches, the policy watcher); an error
 	// from one stops the server.
 	Background []func(context.Context) error
@@ -86,7 +92,9 @@ func New(o Options) (*Server, error) {
 		TLSOpts:  []func(*tls.Config){o.TLSConfig},
 	})
 	ws.Register(MutatePath, &admission.Webhook{Handler: &admit.Mutator{Policy: o.Policy, Namespaces: o.Namespaces}})
-	ws.Register(ValidatePath, &admission.Webhook{Handler: &admit.Validator{Policy: o.Policy, Namespaces: o.Namespaces}})
+	ws.Register(ValidatePath, &admission.Webhook{Handler: &admit.Validator{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}})
+	ws.Register(ValidateScalePath, &admission.Webhook{Handler: &admit.ScaleValidator{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}})
+	ws.Register(ValidateRelatedPath, &admission.Webhook{Handler: &admit.RelatedValidator{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}})
 
 	mux := http.NewServeMux()
 	mux.Handle("/healthz", http.StripPrefix("/healthz", &healthz.Handler{Checks: map[string]healthz.Checker{"ping": healthz.Ping}}))

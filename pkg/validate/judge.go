@@ -1,9 +1,11 @@
 package validate
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
@@ -36,6 +38,12 @@ type Context struct {
 	Old *workload.Workload
 	// Now judges exemption expiry.
 	Now time.Time
+	// Ctx and View give cluster-aware rules the cluster; a nil View means unknown.
+	Ctx  context.Context
+	View rules.View
+	// Only, when not empty, limits the judgement to these rule IDs (a scale request
+	// is judged by the replica rules alone).
+	Only []string
 }
 
 // Finding is a violation with what became of it.
@@ -59,12 +67,30 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 	var before map[string]bool
 	if c.Old != nil && p.Enforcement.Ratchet {
 		before = map[string]bool{}
-		for _, v := range Workload(c.Old, p).Violations {
+		for _, v := range WorkloadIn(c.Old, p, rules.Situation{Ctx: c.Ctx, View: c.View}, c.Only).Violations {
 			before[sameness(v)] = true
 		}
 	}
+	return decide(WorkloadIn(w, p, rules.Situation{Ctx: c.Ctx, Old: c.Old, View: c.View}, c.Only), ex, before, c)
+}
+
+// JudgeRelated decides on an object that governs target (a disruption budget, an
+// autoscaler). Exemptions are read from the target workload, where the HA rules'
+// owners put them; ratcheting compares with the related object's old version.
+func JudgeRelated(obj, old runtime.Object, kind string, target *workload.Workload, p *policy.Policy, c Context) Decision {
+	var before map[string]bool
+	if old != nil && p.Enforcement.Ratchet {
+		before = map[string]bool{}
+		for _, v := range Related(old, kind, target, p).Violations {
+			before[sameness(v)] = true
+		}
+	}
+	return decide(Related(obj, kind, target, p), exempt.Read(target.Meta.Annotations), before, c)
+}
+
+func decide(res Result, ex exempt.Exemption, before map[string]bool, c Context) Decision {
 	var d Decision
-	for _, v := range Workload(w, p).Violations {
+	for _, v := range res.Violations {
 		out := Outcome(v.Action)
 		switch {
 		case ex.Covers(v.RuleID, c.Now):

@@ -4,9 +4,11 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/laminar/ha-webhook/pkg/policy"
@@ -31,19 +33,47 @@ type Result struct {
 	Violations []Violation
 }
 
-// Workload runs every check that applies to w.
+// Workload runs every check that applies to w on its own; cluster-aware checks
+// pass, as nothing is known of the cluster.
 func Workload(w *workload.Workload, p *policy.Policy) Result {
+	return WorkloadIn(w, p, rules.Situation{}, nil)
+}
+
+// WorkloadIn runs every check that applies to w in situation s. only, when not
+// empty, limits the run to those rule IDs.
+func WorkloadIn(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) Result {
 	var res Result
 	for _, r := range rules.All() {
-		if r.Action == rules.ActionDefault || !r.AppliesTo(w) {
+		if r.Action == rules.ActionDefault || !r.AppliesTo(w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
 			continue
 		}
-		for _, e := range r.Check(w, p) {
-			e.Detail = fmt.Sprintf("[%s] %s", r.ID, e.Detail)
-			res.Violations = append(res.Violations, Violation{RuleID: r.ID, Action: r.Action, Err: e})
+		var errs field.ErrorList
+		if r.ClusterCheck != nil {
+			errs = r.ClusterCheck(w, p, s)
+		} else {
+			errs = r.Check(w, p)
+		}
+		res.add(r, errs)
+	}
+	return res
+}
+
+// Related runs the checks for an object of kind that governs target.
+func Related(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy) Result {
+	var res Result
+	for _, r := range rules.All() {
+		if r.AppliesToRelated(kind, target) {
+			res.add(r, r.Related(obj, target, p))
 		}
 	}
 	return res
+}
+
+func (r *Result) add(rule rules.Rule, errs field.ErrorList) {
+	for _, e := range errs {
+		e.Detail = fmt.Sprintf("[%s] %s", rule.ID, e.Detail)
+		r.Violations = append(r.Violations, Violation{RuleID: rule.ID, Action: rule.Action, Err: e})
+	}
 }
 
 // Denials lists the violations of deny rules as field errors.

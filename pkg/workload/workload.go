@@ -201,3 +201,19 @@ func (w *Workload) MainContainer(preferred string) (*corev1.Container, *field.Pa
 	}
 	return &cs[pick], PodSpecPath.Child("containers").Index(pick)
 }
+
+// WithReplicas is a deep copy of w whose replica count is n: how a scale request
+// would leave the workload.
+func (w *Workload) WithReplicas(n int32) *Workload {
+	var out *Workload
+	if w.Deployment != nil {
+		d := w.Deployment.DeepCopy()
+		d.Spec.Replicas = &n
+		out, _ = FromObject(d)
+	} else {
+		s := w.StatefulSet.DeepCopy()
+		s.Spec.Replicas = &n
+		out, _ = FromObject(s)
+	}
+	return out
+}

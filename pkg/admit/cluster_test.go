@@ -1,0 +1,237 @@
+package admit_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	admissionv1 "k8s.io/api/admission/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/manifest"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// fakeCluster is a cluster with one Laminar api Deployment (3 replicas) in
+// "laminar", plus whatever budgets and autoscalers a test adds.
+type fakeCluster struct {
+	api  *workload.Workload
+	pdbs []policyv1.PodDisruptionBudget
+	hpas []autoscalingv2.HorizontalPodAutoscaler
+}
+
+func newFakeCluster(t *testing.T) *fakeCluster {
+	t.Helper()
+	obj, _, err := manifest.Decode([]byte(fixtureYAML(t, "mutate/api-minimal.golden.yaml")))
+	require.NoError(t, err)
+	w, ok := workload.FromObject(obj)
+	require.True(t, ok)
+	return &fakeCluster{api: w}
+}
+
+func (f *fakeCluster) Workload(_ context.Context, kind, ns, name string) (*workload.Workload, bool) {
+	if kind == f.api.Kind && ns == f.api.Meta.Namespace && name == f.api.Meta.Name {
+		return f.api, true
+	}
+	return nil, false
+}
+
+func (f *fakeCluster) WorkloadsSelected(_ context.Context, ns string, sel labels.Selector) []*workload.Workload {
+	if ns == f.api.Meta.Namespace && sel.Matches(labels.Set(f.api.Template.Labels)) {
+		return []*workload.Workload{f.api}
+	}
+	return nil
+}
+
+func (f *fakeCluster) AutoscalersTargeting(_ context.Context, ns, kind, name string) []autoscalingv2.HorizontalPodAutoscaler {
+	var out []autoscalingv2.HorizontalPodAutoscaler
+	for _, h := range f.hpas {
+		if h.Namespace == ns && h.Spec.ScaleTargetRef.Kind == kind && h.Spec.ScaleTargetRef.Name == name {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (f *fakeCluster) BudgetsSelecting(_ context.Context, ns string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
+	var out []policyv1.PodDisruptionBudget
+	for _, b := range f.pdbs {
+		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector)
+		if err == nil && b.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func scaleRequest(resource string, name string, replicas, oldReplicas int32) admission.Request {
+	obj := fmt.Sprintf(`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":%q,"namespace":"laminar"},"spec":{"replicas":%d}}`, name, replicas)
+	old := fmt.Sprintf(`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":%q,"namespace":"laminar"},"spec":{"replicas":%d}}`, name, oldReplicas)
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "s-1", Operation: admissionv1.Update, Namespace: "laminar", Name: name, SubResource: "scale",
+		Kind:      metav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"},
+		Resource:  metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: resource},
+		Object:    runtime.RawExtension{Raw: []byte(obj)},
+		OldObject: runtime.RawExtension{Raw: []byte(old)},
+	}}
+}
+
+func TestScaleSubresource(t *testing.T) {
+	c := newFakeCluster(t)
+	v := &admit.ScaleValidator{Policy: admit.Static(policy.Default()), Cluster: c}
+	ctx := context.Background()
+
+	r := v.Handle(ctx, scaleRequest("deployments", "laminar-api", 1, 3))
+	assert.False(t, r.Allowed)
+	require.NotNil(t, r.Result.Details)
+	assert.Equal(t, "Deployment", r.Result.Details.Kind)
+	require.Len(t, r.Result.Details.Causes, 1)
+	assert.Equal(t, "spec.replicas", r.Result.Details.Causes[0].Field)
+	// The same message an edit of spec.replicas gets.
+	assert.Contains(t, r.Result.Message, `spec.replicas: Invalid value: 1: [replicas-min] a Laminar api needs at least 2 replicas`)
+
+	r = v.Handle(ctx, scaleRequest("deployments", "laminar-api", 5, 3))
+	assert.True(t, r.Allowed, "scaling within limits is never blocked")
+	assert.Empty(t, r.Warnings)
+
+	r = v.Handle(ctx, scaleRequest("deployments", "laminar-api", 2, 3))
+	assert.True(t, r.Allowed)
+	assert.Len(t, r.Warnings, 1, "2 is below the recommended 3")
+
+	r = v.Handle(ctx, scaleRequest("deployments", "web", 0, 3))
+	assert.True(t, r.Allowed, "not a Laminar workload")
+	r = v.Handle(ctx, scaleRequest("replicasets", "laminar-api", 0, 3))
+	assert.True(t, r.Allowed)
+
+	// An exemption on the parent holds for its scale subresource too.
+	c.api = c.api.WithReplicas(3)
+	c.api.Meta.Annotations = map[string]string{"ha.laminar.io/exempt": "replicas-min", "ha.laminar.io/exempt-reason": "nightly scale-to-zero, INC-88"}
+	r = v.Handle(ctx, scaleRequest("deployments", "laminar-api", 0, 3))
+	assert.True(t, r.Allowed)
+	assert.Equal(t, "replicas-min", r.AuditAnnotations[admit.AuditExempted])
+
+	// Broken Scale objects are errors, never allows.
+	bad := scaleRequest("deployments", "laminar-api", 1, 3)
+	bad.Object.Raw = []byte(`{"spec":{"replicas":"one"}}`)
+	r = v.Handle(ctx, bad)
+	assert.False(t, r.Allowed)
+	assert.Equal(t, int32(400), r.Result.Code)
+}
+
+func relatedRequest(t *testing.T, kind metav1.GroupVersionKind, obj any) admission.Request {
+	t.Helper()
+	raw, err := jsonMarshal(obj)
+	require.NoError(t, err)
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "r-1", Operation: admissionv1.Create, Namespace: "laminar", Kind: kind,
+		Object: runtime.RawExtension{Raw: raw},
+	}}
+}
+
+func TestPodDisruptionBudgets(t *testing.T) {
+	v := &admit.RelatedValidator{Policy: admit.Static(policy.Default()), Cluster: newFakeCluster(t)}
+	kind := metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}
+	pdb := func(min, max string) *policyv1.PodDisruptionBudget {
+		b := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
+			Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "laminar-api"}}}}
+		if min != "" {
+			b.Spec.MinAvailable = intOrString(min)
+		}
+		if max != "" {
+			b.Spec.MaxUnavailable = intOrString(max)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name     string
+		pdb      *policyv1.PodDisruptionBudget
+		allowed  bool
+		rule     string
+		causeFor string
+	}{
+		{name: "minAvailable 1", pdb: pdb("1", ""), allowed: true},
+		{name: "maxUnavailable 1", pdb: pdb("", "1"), allowed: true},
+		{name: "maxUnavailable 0 blocks drains", pdb: pdb("", "0"), rule: "pdb-allows-drain", causeFor: "spec.maxUnavailable"},
+		{name: "minAvailable 100% blocks drains", pdb: pdb("100%", ""), rule: "pdb-allows-drain", causeFor: "spec.minAvailable"},
+		{name: "minAvailable 3 of 3 blocks drains", pdb: pdb("3", ""), rule: "pdb-allows-drain", causeFor: "spec.minAvailable"},
+		{name: "minAvailable 0 keeps nothing", pdb: pdb("0", ""), rule: "pdb-keeps-one", causeFor: "spec.minAvailable"},
+		{name: "maxUnavailable 3 of 3 keeps nothing", pdb: pdb("", "3"), rule: "pdb-keeps-one", causeFor: "spec.maxUnavailable"},
+		{name: "selecting other pods is not judged", pdb: func() *policyv1.PodDisruptionBudget {
+			b := pdb("", "0")
+			b.Spec.Selector.MatchLabels = map[string]string{"app": "web"}
+			return b
+		}(), allowed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := v.Handle(context.Background(), relatedRequest(t, kind, tc.pdb))
+			assert.Equal(t, tc.allowed, r.Allowed, "%v", r.Result)
+			if !tc.allowed {
+				require.NotNil(t, r.Result.Details)
+				assert.Equal(t, "PodDisruptionBudget", r.Result.Details.Kind)
+				require.Len(t, r.Result.Details.Causes, 1)
+				assert.Equal(t, tc.causeFor, r.Result.Details.Causes[0].Field)
+				assert.Contains(t, r.Result.Details.Causes[0].Message, "["+tc.rule+"]")
+			}
+		})
+	}
+}
+
+func TestAutoscalers(t *testing.T) {
+	v := &admit.RelatedValidator{Policy: admit.Static(policy.Default()), Cluster: newFakeCluster(t)}
+	kind := metav1.GroupVersionKind{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}
+	hpa := func(target string, min *int32, max int32) *autoscalingv2.HorizontalPodAutoscaler {
+		return &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: target},
+				MinReplicas:    min, MaxReplicas: max}}
+	}
+	two, one := int32(2), int32(1)
+	r := v.Handle(context.Background(), relatedRequest(t, kind, hpa("laminar-api", &two, 10)))
+	assert.True(t, r.Allowed)
+	r = v.Handle(context.Background(), relatedRequest(t, kind, hpa("laminar-api", &one, 10)))
+	assert.False(t, r.Allowed)
+	assert.Contains(t, r.Result.Message, "spec.minReplicas: Invalid value: 1: [hpa-min-replicas]")
+	r = v.Handle(context.Background(), relatedRequest(t, kind, hpa("laminar-api", nil, 10)))
+	assert.False(t, r.Allowed, "unset minReplicas counts as 1")
+	r = v.Handle(context.Background(), relatedRequest(t, kind, hpa("web", &one, 1)))
+	assert.True(t, r.Allowed, "not a Laminar target")
+}
+
+func TestWorkloadWarningsFromTheCluster(t *testing.T) {
+	c := newFakeCluster(t)
+	v := &admit.Validator{Policy: admit.Static(policy.Default()), Cluster: c}
+	obj := fixtureJSON(t, "mutate/api-minimal.golden.yaml")
+	ctx := context.Background()
+
+	r := v.Handle(ctx, request(t, admissionv1.Create, "laminar", obj, ""))
+	assert.True(t, r.Allowed)
+	require.Len(t, r.Warnings, 1)
+	assert.Contains(t, r.Warnings[0], "[pdb-missing]")
+
+	c.pdbs = []policyv1.PodDisruptionBudget{{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "laminar-api"}}}}}
+	r = v.Handle(ctx, request(t, admissionv1.Create, "laminar", obj, ""))
+	assert.Empty(t, r.Warnings)
+
+	// With an autoscaler, an update that resets the count warns; one that keeps it does not.
+	c.hpas = []autoscalingv2.HorizontalPodAutoscaler{{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "laminar-api"}}}}
+	scaled := c.api.WithReplicas(6)
+	old, err := jsonMarshal(scaled.Deployment)
+	require.NoError(t, err)
+	r = v.Handle(ctx, request(t, admissionv1.Update, "laminar", obj, string(old)))
+	assert.True(t, r.Allowed)
+	require.Len(t, r.Warnings, 1)
+	assert.Contains(t, r.Warnings[0], "[hpa-static-replicas]")
+	r = v.Handle(ctx, request(t, admissionv1.Update, "laminar", obj, obj))
+	assert.Empty(t, r.Warnings)
+}
