@@ -279,3 +279,26 @@ func intOrString(s string) *intstr.IntOrString {
 	v := intstr.Parse(s)
 	return &v
 }
+
+func readFixture(rel string) ([]byte, error) { return os.ReadFile(filepath.Join(testdata, rel)) }
+
+// applyPatch applies a mutating response's patch to obj.
+func applyPatch(tb testing.TB, obj []byte, r admission.Response) []byte {
+	tb.Helper()
+	if len(r.Patches) == 0 {
+		return obj
+	}
+	ops, err := json.Marshal(r.Patches)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := jsonpatch.DecodePatch(ops)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := p.Apply(obj)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}

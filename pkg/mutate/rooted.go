@@ -21,9 +21,6 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 	if err := json.Unmarshal(request, &doc); err != nil {
 		return nil, fmt.Errorf("request object: %w", err)
 	}
-	if err := json.Unmarshal(mutated, &after); err != nil {
-		return nil, fmt.Errorf("mutated object: %w", err)
-	}
 	out := make([]jsonpatch.JsonPatchOperation, 0, len(ops))
 	added := map[string]bool{}
 	for _, op := range ops {
@@ -36,6 +33,12 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 		path := joinPointer(tokens[:missing+1])
 		if added[path] {
 			continue
+		}
+		if after == nil {
+			// Decoded only when needed: a request from the API server has every parent.
+			if err := json.Unmarshal(mutated, &after); err != nil {
+				return nil, fmt.Errorf("mutated object: %w", err)
+			}
 		}
 		v, ok := lookup(after, tokens[:missing+1])
 		if !ok {
