@@ -1,0 +1,150 @@
+// Command run is `make run`: a local etcd + kube-apiserver with the webhook
+// binary (bin/laminar-ha-webhook) installed through deploy/manifests, so the
+// examples can be tried with the real kubectl. Ctrl-C stops everything.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/laminar/ha-webhook/internal/devenv"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	// Our own flag set: controller-runtime registers --kubeconfig on the global one.
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	webhookBin := fs.String("webhook-bin", "bin/laminar-ha-webhook", "webhook binary, built by make build; empty builds ./cmd/webhook")
+	kubeconfig := fs.String("kubeconfig", ".cache/run/kubeconfig", "where to write the admin kubeconfig (removed on exit)")
+	logLevel := fs.String("log-level", "info", "webhook log level: info or debug")
+	policy := fs.String("policy", "", "webhook policy file (empty: the HA guide's defaults)")
+	quietCP := fs.Bool("quiet", true, "hide etcd and kube-apiserver output")
+	_ = fs.Parse(os.Args[1:])
+
+	// envtest logs through controller-runtime; its start-up retries are noise here.
+	ctrllog.SetLogger(logr.Discard())
+
+	root, err := devenv.FindRepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 1
+	}
+	// Defaults are relative to the repository, flags given relative to the
+	// working directory; the example commands printed below are run from the root.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	path := func(name, v string) string {
+		if v == "" {
+			return ""
+		}
+		if !set[name] {
+			return filepath.Join(root, v)
+		}
+		abs, err := filepath.Abs(v)
+		if err != nil {
+			return v
+		}
+		return abs
+	}
+	*webhookBin = path("webhook-bin", *webhookBin)
+	*kubeconfig = path("kubeconfig", *kubeconfig)
+	args := []string{"--log-level=" + *logLevel}
+	if *policy != "" {
+		args = append(args, "--policy="+path("policy", *policy))
+	}
+	if err := os.Chdir(root); err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 1
+	}
+	var cpOut io.Writer
+	if !*quietCP {
+		cpOut = os.Stderr
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\nrun: %v: shutting down ...\n", s)
+		cancel()
+		// Later signals must not kill this process half-way: etcd, kube-apiserver
+		// and the webhook run in their own process groups and would be left behind.
+		for s := range sigs {
+			fmt.Fprintf(os.Stderr, "run: %v: still shutting down, please wait\n", s)
+		}
+	}()
+
+	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+	env, err := devenv.Start(ctx, devenv.Options{
+		RepoRoot:           root,
+		WebhookBinary:      *webhookBin,
+		WebhookArgs:        args,
+		WebhookOutput:      os.Stderr, // stream the webhook's log
+		ControlPlaneOutput: cpOut,
+		WorkDir:            "", // certificates in a temp dir, removed on exit
+		KubeconfigPath:     *kubeconfig,
+		Logf:               logf,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 1
+	}
+
+	kubectl := rel(root, env.KubectlPath)
+	fmt.Printf(`
+Laminar HA webhook is running against a local kube-apiserver (%s).
+
+  export KUBECONFIG=%s
+
+  %[3]s apply --dry-run=server -f examples/api-good.yaml -o yaml   # HA defaults filled in
+  %[3]s apply --dry-run=server -f examples/api-bad.yaml            # denied, one line per rule
+  %[3]s apply --dry-run=server -f examples/controller.yaml -o yaml # leader election + anti-affinity
+
+  %[3]s apply -f examples/pdbs.yaml -f examples/api-good.yaml -f examples/controller.yaml
+  %[3]s scale deployment/laminar-api --replicas=1                  # denied: [replicas-min]
+
+Webhook https://127.0.0.1:%[4]d (/mutate, /validate, /validate-scale, /validate-related),
+health http://127.0.0.1:%[5]d/readyz, metrics http://127.0.0.1:%[6]d/metrics.
+Press Ctrl-C to stop etcd, kube-apiserver and the webhook.
+
+`, env.Config.Host, env.KubeconfigPath, kubectl, env.WebhookPort, env.HealthPort, env.MetricsPort)
+
+	code := 0
+	select {
+	case <-ctx.Done():
+	case <-env.WebhookExited():
+		fmt.Fprintln(os.Stderr, "run: the webhook process exited unexpectedly; shutting down")
+		code = 1
+	}
+	start := time.Now()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "run: stop:", err)
+		code = 1
+	}
+	fmt.Fprintf(os.Stderr, "run: stopped in %s\n", time.Since(start).Round(time.Millisecond))
+	return code
+}
+
+// rel shows path relative to the repository when it is inside it.
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}

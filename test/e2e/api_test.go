@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// A compliant api Deployment is stored with every HA default filled in.
+func TestAPIDeploymentGetsHADefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, path string
+		podLabels  map[string]string
+	}{
+		{"app label", example("api-good.yaml"), map[string]string{"app": "laminar-api"}},
+		{"app.kubernetes.io labels", testdata("api-name-labels.yaml"),
+			map[string]string{"app.kubernetes.io/name": "laminar", "app.kubernetes.io/component": "api"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testContext(t)
+			c, warns := newClient(t)
+			d := loadDeployment(t, tc.path, newHANamespace(t))
+			require.NoError(t, c.Create(ctx, d))
+			assert.Empty(t, warns.Take(), "a compliant api gets no warnings")
+
+			got := &appsv1.Deployment{}
+			require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(d), got))
+			assertAPIDefaults(t, got, tc.podLabels)
+			assert.Equal(t, int32(3), *got.Spec.Replicas, "replicas are the user's")
+		})
+	}
+}
+
+// A non-compliant api Deployment is denied with one field cause per violation.
+func TestAPIDeploymentDenied(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c, _ := newClient(t)
+	d := loadDeployment(t, example("api-bad.yaml"), newNamespace(t, nil))
+	err := c.Create(ctx, d)
+	requireDenied(t, err, "Deployment", "laminar-api", map[string]string{
+		"spec.replicas":      "replicas-min",
+		"spec.strategy.type": "api-strategy-rolling",
+		"spec.template.spec.terminationGracePeriodSeconds": "api-prestop-within-grace",
+		"spec.template.spec.affinity.podAntiAffinity":      "api-anti-affinity",
+	})
+	requireNotFound(t, c, d)
+}
+
+// Soft items are admitted with a warning naming the field and rule.
+func TestAPITwoReplicasWarns(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c, warns := newClient(t)
+	d := loadDeployment(t, testdata("api-two-replicas.yaml"), newHANamespace(t))
+	require.NoError(t, c.Create(ctx, d))
+	got := warns.Take()
+	requireWarning(t, got, "spec.replicas: [replicas-recommended] ")
+	assert.Len(t, got, 1, "warnings: %q", got)
+}

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+var leaderElectionFlags = []string{
+	"--leader-elect=true",
+	"--leader-elect-lease-duration=15s",
+	"--leader-elect-renew-deadline=10s",
+	"--leader-elect-retry-period=2s",
+}
+
+// The example controller is admitted without warnings and gets required
+// anti-affinity and leader election.
+func TestControllerGetsHADefaults(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c, warns := newClient(t)
+	s := loadStatefulSet(t, example("controller.yaml"), newHANamespace(t))
+	userArgs := container(t, &s.Spec.Template.Spec, "controller").Args
+	require.NoError(t, c.Create(ctx, s))
+	assert.Empty(t, warns.Take(), "a compliant controller gets no warnings")
+
+	got := &appsv1.StatefulSet{}
+	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(s), got))
+	spec := got.Spec.Template.Spec
+	args := container(t, &spec, "controller").Args
+	assert.Equal(t, append(append([]string{}, userArgs...), leaderElectionFlags...), args,
+		"leader election flags are appended after the user's args")
+	if assert.NotNil(t, spec.Affinity) && assert.NotNil(t, spec.Affinity.PodAntiAffinity) {
+		req := spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+		if assert.Len(t, req, 1, "required anti-affinity") {
+			assert.Equal(t, "kubernetes.io/hostname", req[0].TopologyKey)
+			assert.Equal(t, &metav1.LabelSelector{MatchLabels: map[string]string{"app": "laminar-controller"}}, req[0].LabelSelector)
+		}
+		assert.Empty(t, spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+	}
+	// api-only defaults stay off the controller.
+	assert.Empty(t, spec.TopologySpreadConstraints)
+	assert.Nil(t, container(t, &spec, "controller").ReadinessProbe)
+}
+
+func TestControllerLeaderElection(t *testing.T) {
+	t.Parallel()
+	t.Run("--leader-elect=false with 3 replicas is denied", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		c, _ := newClient(t)
+		s := loadStatefulSet(t, testdata("controller-leader-elect-false.yaml"), newNamespace(t, nil))
+		err := c.Create(ctx, s)
+		requireDenied(t, err, "StatefulSet", "laminar-controller", map[string]string{
+			"spec.template.spec.containers[0].args[1]": "controller-leader-election",
+		})
+		requireNotFound(t, c, s)
+	})
+	t.Run("absent flag is injected", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		c, _ := newClient(t)
+		// controller-no-checkpoint.yaml has args ["controller"] only.
+		s := loadStatefulSet(t, testdata("controller-no-checkpoint.yaml"), newNamespace(t, nil))
+		require.NoError(t, c.Create(ctx, s))
+		got := &appsv1.StatefulSet{}
+		require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(s), got))
+		assert.Equal(t, append([]string{"controller"}, leaderElectionFlags...), container(t, &got.Spec.Template.Spec, "controller").Args)
+	})
+}
+
+func TestControllerStorageClass(t *testing.T) {
+	t.Parallel()
+	t.Run("standard is denied", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		c, _ := newClient(t)
+		s := loadStatefulSet(t, testdata("controller-storage-standard.yaml"), newNamespace(t, nil))
+		err := c.Create(ctx, s)
+		requireDenied(t, err, "StatefulSet", "laminar-controller", map[string]string{
+			"spec.volumeClaimTemplates[0].spec.storageClassName": "controller-storage-class",
+		})
+		requireNotFound(t, c, s)
+	})
+	t.Run("gp3 is admitted", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		c, _ := newClient(t)
+		s := loadStatefulSet(t, example("controller.yaml"), newNamespace(t, nil))
+		require.Equal(t, "gp3", *s.Spec.VolumeClaimTemplates[0].Spec.StorageClassName)
+		require.NoError(t, c.Create(ctx, s, client.DryRunAll))
+	})
+}
+
+func TestControllerCheckpointURL(t *testing.T) {
+	t.Parallel()
+	t.Run("file:///data is denied", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		c, _ := newClient(t)
+		s := loadStatefulSet(t, testdata("controller-checkpoint-file.yaml"), newNamespace(t, nil))
+		err := c.Create(ctx, s)
+		requireDenied(t, err, "StatefulSet", "laminar-controller", map[string]string{
+			"spec.template.spec.containers[0].args[1]": "controller-checkpoint-url",
+		})
+		requireNotFound(t, c, s)
+	})
+	t.Run("missing URL is admitted with a warning", func(t *testing.T) {
+		t.Parallel()
+		ctx := testContext(t)
+		c, warns := newClient(t)
+		s := loadStatefulSet(t, testdata("controller-no-checkpoint.yaml"), newHANamespace(t))
+		require.NoError(t, c.Create(ctx, s))
+		got := warns.Take()
+		requireWarning(t, got, "spec.template.spec.containers[0].args: [controller-checkpoint-url-missing] ")
+		assert.Len(t, got, 1, "warnings: %q", got)
+	})
+}
