@@ -29,8 +29,11 @@ e2e: controlplane
 	go test -count=1 -v ./test/e2e/...
 
 ## run: local etcd + kube-apiserver + the webhook, with kubeconfig and examples
+# Built, then run, so Ctrl-C ends with the program's own exit status (go run
+# always reports 1 after an interrupt).
 run: controlplane build
-	go run ./hack/run
+	go build -o $(BIN)/laminar-dev ./hack/run
+	$(BIN)/laminar-dev
 
 ## docs: regenerate docs/rules.md from the rule catalog
 docs:

@@ -68,7 +68,7 @@ func TestNamespaceModes(t *testing.T) {
 		assert.True(t, r.Allowed)
 		assert.Len(t, r.Warnings, 6)
 		for _, w := range r.Warnings {
-			assert.True(t, strings.HasPrefix(w, "warn mode, would deny: "), w)
+			assert.True(t, strings.HasPrefix(w, "would deny: "), w)
 			assert.LessOrEqual(t, len([]rune(w)), 120)
 		}
 		assert.Equal(t, "replicas-min,api-strategy-rolling,api-readiness-probe,api-liveness-probe,api-anti-affinity,api-zone-spread",

@@ -31,8 +31,8 @@ func checkAPIPreStopWithinGrace(w *workload.Workload, p *policy.Policy) field.Er
 		return nil
 	}
 	return field.ErrorList{field.Invalid(workload.PodSpecPath.Child("terminationGracePeriodSeconds"), grace,
-		fmt.Sprintf("must exceed the preStop delay of %ds at %s; fix: raise it to at least %d, or shorten the delay",
-			delay, cPath.Child("lifecycle", "preStop"), delay+p.API.PreStop.Seconds))}
+		fmt.Sprintf("must exceed the preStop delay of %ds at %s, or no request is drained; fix: raise it above %d (the guide pairs a 10s delay with 60s), or shorten the delay",
+			delay, cPath.Child("lifecycle", "preStop"), delay))}
 }
 
 // preStopDelay reads the seconds a preStop hook sleeps: the native sleep action, or

@@ -124,8 +124,8 @@ func (d Decision) Denials() field.ErrorList {
 
 // Warning prefixes say why a deny rule only warned.
 const (
-	prefixAudit   = "warn mode, would deny: "
-	prefixRatchet = "pre-existing, allowed: "
+	prefixAudit   = "would deny: "
+	prefixRatchet = "pre-existing: "
 )
 
 // Warnings renders every warned finding as one admission warning.

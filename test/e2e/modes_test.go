@@ -45,10 +45,10 @@ func TestNamespaceWarnMode(t *testing.T) {
 	require.NoError(t, c.Create(ctx, d))
 	got := warns.Take()
 	for _, w := range []string{
-		"warn mode, would deny: spec.replicas: [replicas-min]",
-		"warn mode, would deny: spec.strategy.type: [api-strategy-rolling]",
-		"warn mode, would deny: spec.template.spec.terminationGracePeriodSeconds: [api-prestop-within-grace]",
-		"warn mode, would deny: spec.template.spec.affinity.podAntiAffinity: [api-anti-affinity]",
+		"would deny: spec.replicas: [replicas-min]",
+		"would deny: spec.strategy.type: [api-strategy-rolling]",
+		"would deny: spec.template.spec.terminationGracePeriodSeconds: [api-prestop-within-grace]",
+		"would deny: spec.template.spec.affinity.podAntiAffinity: [api-anti-affinity]",
 	} {
 		requireWarning(t, got, w)
 	}
@@ -78,7 +78,7 @@ func TestRatchetOnUpdate(t *testing.T) {
 
 	// An unrelated change to the legacy workload goes through, with warnings.
 	require.NoError(t, c.Patch(ctx, d.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"team":"payments"}}}`))))
-	requireWarning(t, warns.Take(), "pre-existing, allowed: spec.replicas: [replicas-min]")
+	requireWarning(t, warns.Take(), "pre-existing: spec.replicas: [replicas-min]")
 
 	// Making it worse is denied: replicas 0 is a different bad value.
 	err := c.Patch(ctx, d.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":0}}`)))
