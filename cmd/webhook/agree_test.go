@@ -23,6 +23,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/offline"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/report"
+	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
@@ -240,8 +241,8 @@ type webhookResult struct {
 	mutated             runtime.Object
 }
 
-// Prefixes the validating handler puts on a deny rule it only warns about.
-const auditPrefix = "warn mode, would deny: "
+// auditPrefix is what the validating handler puts on a deny rule it only warns about.
+const auditPrefix = validate.PrefixAudit
 
 // webhook sends one object through admit.Mutator and admit.Validator as a CREATE.
 func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Object) webhookResult {

@@ -25,7 +25,7 @@ const (
 	// OutcomeWarn is a warn rule's admission warning.
 	OutcomeWarn = "warn"
 	// OutcomeAudit is a deny rule in a namespace whose enforcement mode is warn:
-	// a warning ("warn mode, would deny"), the object is admitted.
+	// a warning ("would deny: …"), the object is admitted.
 	OutcomeAudit = "audit"
 	// OutcomeExempt is a violation an exemption annotation excuses: no warning.
 	OutcomeExempt = "exempt"

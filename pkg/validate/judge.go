@@ -124,8 +124,8 @@ func (d Decision) Denials() field.ErrorList {
 
 // Warning prefixes say why a deny rule only warned.
 const (
-	prefixAudit   = "would deny: "
-	prefixRatchet = "pre-existing: "
+	PrefixAudit   = "would deny: "
+	PrefixRatchet = "pre-existing: "
 )
 
 // Warnings renders every warned finding as one admission warning.
@@ -136,9 +136,9 @@ func (d Decision) Warnings() []string {
 		case OutcomeWarn:
 			out = append(out, Warning(f.Err))
 		case OutcomeAudit:
-			out = append(out, truncate(prefixAudit+Warning(f.Err), MaxWarningLength))
+			out = append(out, truncate(PrefixAudit+Warning(f.Err), MaxWarningLength))
 		case OutcomeRatchet:
-			out = append(out, truncate(prefixRatchet+Warning(f.Err), MaxWarningLength))
+			out = append(out, truncate(PrefixRatchet+Warning(f.Err), MaxWarningLength))
 		}
 	}
 	return out
