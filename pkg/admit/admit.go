@@ -106,6 +106,23 @@ func namespaceLabels(ctx context.Context, ns Namespaces, name string) map[string
 	return l
 }
 
+// enforcement reads the namespace's enforcement mode and starts the audit
+// annotations; where enforcement is off, off is the answer.
+func enforcement(ctx context.Context, ns Namespaces, p *policy.Policy, namespace, webhook, kind, role string, start time.Time) (
+	mode, note string, audit map[string]string, off *admission.Response) {
+	mode, note = p.EnforceMode(namespaceLabels(ctx, ns, namespace))
+	audit = map[string]string{AuditRole: role, AuditMode: mode}
+	if mode != policy.ModeOff {
+		return mode, note, audit, nil
+	}
+	observe(webhook, kind, role, metrics.OutcomeSkipped, start)
+	logf.FromContext(ctx).V(1).Info("enforcement is off in this namespace")
+	resp := admission.Allowed("HA enforcement is off in namespace " + namespace)
+	resp.AuditAnnotations = audit
+	resp = withNote(resp, note)
+	return mode, note, audit, &resp
+}
+
 // observe records one decision's metrics.
 func observe(webhook, kind, role, outcome string, start time.Time) {
 	if role == "" {
@@ -202,15 +219,9 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 	}
 	role := string(s.workload.Role)
 	p := v.Policy()
-	labels := namespaceLabels(ctx, v.Namespaces, req.Namespace)
-	mode, note := p.EnforceMode(labels)
-	audit := map[string]string{AuditRole: role, AuditMode: mode}
-	if mode == policy.ModeOff {
-		observe("validate", s.kind, role, metrics.OutcomeSkipped, start)
-		log.V(1).Info("enforcement is off in this namespace")
-		resp := admission.Allowed("HA enforcement is off in namespace " + req.Namespace)
-		resp.AuditAnnotations = audit
-		return withNote(resp, note)
+	mode, note, audit, off := enforcement(ctx, v.Namespaces, p, req.Namespace, "validate", s.kind, role, start)
+	if off != nil {
+		return *off
 	}
 
 	c := validate.Context{Mode: mode, Now: exempt.Now(), Ctx: ctx, View: v.Cluster}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
 	"github.com/laminar/ha-webhook/pkg/metrics"
-	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -71,14 +70,10 @@ func (v *RelatedValidator) Handle(ctx context.Context, req admission.Request) ad
 		old, _, _ = decodeRelated(gvk, req.OldObject.Raw)
 	}
 	p := v.Policy()
-	mode, note := p.EnforceMode(namespaceLabels(ctx, v.Namespaces, ns))
 	role := string(targets[0].Role)
-	audit := map[string]string{AuditRole: role, AuditMode: mode}
-	if mode == policy.ModeOff {
-		observe("validate-related", gvk.Kind, role, metrics.OutcomeSkipped, start)
-		resp := admission.Allowed("HA enforcement is off in namespace " + ns)
-		resp.AuditAnnotations = audit
-		return resp
+	mode, note, audit, off := enforcement(ctx, v.Namespaces, p, ns, "validate-related", gvk.Kind, role, start)
+	if off != nil {
+		return *off
 	}
 	c := validate.Context{Mode: mode, Now: exempt.Now(), Ctx: ctx}
 	var d validate.Decision

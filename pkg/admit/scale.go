@@ -13,7 +13,6 @@ import (
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
 	"github.com/laminar/ha-webhook/pkg/metrics"
-	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -71,13 +70,9 @@ func (v *ScaleValidator) Handle(ctx context.Context, req admission.Request) admi
 	}
 	role := string(parent.Role)
 	p := v.Policy()
-	mode, note := p.EnforceMode(namespaceLabels(ctx, v.Namespaces, req.Namespace))
-	audit := map[string]string{AuditRole: role, AuditMode: mode}
-	if mode == policy.ModeOff {
-		observe("validate-scale", kind, role, metrics.OutcomeSkipped, start)
-		resp := admission.Allowed("HA enforcement is off in namespace " + req.Namespace)
-		resp.AuditAnnotations = audit
-		return resp
+	mode, note, audit, off := enforcement(ctx, v.Namespaces, p, req.Namespace, "validate-scale", kind, role, start)
+	if off != nil {
+		return *off
 	}
 	c := validate.Context{Mode: mode, Now: exempt.Now(), Ctx: ctx, Only: replicaRules}
 	var old autoscalingv1.Scale
