@@ -109,9 +109,12 @@ type Env struct {
 	WebhookBinary  string
 	// WebhookLogPath is the webhook's log file when Options.WebhookOutput was nil.
 	WebhookLogPath string
-	WorkDir        string
-	CertDir        string
-	Certs          *Certs
+	// AuditLogPath is kube-apiserver's audit log (JSON lines), with the webhook's
+	// audit annotations on every Laminar request.
+	AuditLogPath string
+	WorkDir      string
+	CertDir      string
+	Certs        *Certs
 	// Local ports of the webhook's TLS endpoint, /healthz+/readyz and /metrics.
 	WebhookPort, HealthPort, MetricsPort int
 	Timings                              Timings
@@ -323,6 +326,10 @@ func (e *Env) startControlPlane() error {
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}
 	te.ControlPlane.KubectlPath = e.KubectlPath
+	apiServerArgs := te.ControlPlane.APIServer.Configure()
+	if err := e.enableAudit(func(name, value string) { apiServerArgs.Set(name, value) }); err != nil {
+		return err
+	}
 	if w := e.opts.ControlPlaneOutput; w != nil {
 		te.ControlPlane.APIServer.Out, te.ControlPlane.APIServer.Err = w, w
 		te.ControlPlane.Etcd.Out, te.ControlPlane.Etcd.Err = w, w
