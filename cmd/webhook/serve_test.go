@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,14 +19,6 @@ import (
 
 	"github.com/laminar/ha-webhook/internal/devenv"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // syncBuffer lets the test read the server's log while it writes.
 type syncBuffer struct {
@@ -71,7 +62,9 @@ func TestServeReloadsPolicy(t *testing.T) {
 	}
 	write("api:\n  replicas: {min: 2, recommended: 3}\n")
 
-	port, health, metrics := freePort(t), freePort(t), freePort(t)
+	ports, err := devenv.FreePorts(3)
+	require.NoError(t, err)
+	port, health, metrics := ports[0], ports[1], ports[2]
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)

@@ -365,8 +365,8 @@ func (e *Env) startControlPlane() error {
 	return nil
 }
 
-// freePorts reserves n distinct loopback ports and releases them for the caller.
-func freePorts(n int) ([]int, error) {
+// FreePorts reserves n distinct loopback ports and releases them for the caller.
+func FreePorts(n int) ([]int, error) {
 	var ports []int
 	var lns []net.Listener
 	defer func() {
@@ -403,7 +403,7 @@ func (e *Env) startWebhookFirstTime(ctx context.Context) error {
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		ports, err := freePorts(3)
+		ports, err := FreePorts(3)
 		if err != nil {
 			return err
 		}
