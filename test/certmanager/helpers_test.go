@@ -1,0 +1,211 @@
+package certmanager
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Names the manifests use.
+const (
+	namespace    = "laminar-ha-system"
+	appName      = "laminar-ha-webhook"
+	serviceHost  = appName + "." + namespace + ".svc"
+	caCertName   = "laminar-ha-webhook-ca"
+	servingName  = "laminar-ha-webhook-serving"
+	policyCMName = "laminar-ha-webhook-policy"
+	injectCAFrom = "cert-manager.io/inject-ca-from"
+)
+
+// rendered is `kubectl kustomize deploy/manifests`, decoded strictly.
+type rendered struct {
+	Objects []ctrlclient.Object
+}
+
+func renderManifests(t *testing.T) *rendered {
+	t.Helper()
+	out, stderr, err := suite.kubectl(context.Background(), nil, "kustomize", "deploy/manifests")
+	require.NoError(t, err, stderr)
+	objs, err := decodeStrict(suite.Scheme, []byte(out))
+	require.NoError(t, err)
+	return &rendered{Objects: objs}
+}
+
+// decodeStrict decodes a YAML stream of built-in and cert-manager kinds,
+// rejecting unknown and duplicated fields.
+func decodeStrict(scheme *runtime.Scheme, data []byte) ([]ctrlclient.Object, error) {
+	dec := serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var objs []ctrlclient.Object
+	for i := 0; ; i++ {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return objs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		obj, _, err := dec.Decode(doc, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
+		co, ok := obj.(ctrlclient.Object)
+		if !ok {
+			return nil, fmt.Errorf("document %d: %T is not an object", i, obj)
+		}
+		objs = append(objs, co)
+	}
+}
+
+// one returns the only object of type T named name.
+func one[T ctrlclient.Object](t *testing.T, r *rendered, name string) T {
+	t.Helper()
+	var found []T
+	for _, o := range r.Objects {
+		if v, ok := o.(T); ok && o.GetName() == name {
+			found = append(found, v)
+		}
+	}
+	require.Len(t, found, 1, "want exactly one %T named %s in deploy/manifests", *new(T), name)
+	return found[0]
+}
+
+func all[T ctrlclient.Object](r *rendered) []T {
+	var out []T
+	for _, o := range r.Objects {
+		if v, ok := o.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// eventually polls cond every interval until it returns true, an error, or the
+// deadline passes. The last "not yet" reason is reported on timeout.
+func eventually(ctx context.Context, timeout time.Duration, what string, cond func(ctx context.Context) (bool, string, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		done, why, err := cond(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if done {
+			return nil
+		}
+		if why != "" && ctx.Err() == nil {
+			last = why
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not within %s (last: %s)", what, timeout, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// parseCerts decodes every CERTIFICATE block in a PEM bundle.
+func parseCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no certificate in PEM data")
+	}
+	return out, nil
+}
+
+func mustCerts(t *testing.T, data []byte) []*x509.Certificate {
+	t.Helper()
+	c, err := parseCerts(data)
+	require.NoError(t, err)
+	return c
+}
+
+// servedCert is the leaf the webhook presents on 127.0.0.1:port, verified
+// against roots for the Service's DNS name, as the API server verifies it.
+func servedCert(ctx context.Context, port int, roots []byte) (*x509.Certificate, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(roots) {
+		return nil, errors.New("no roots")
+	}
+	d := tls.Dialer{Config: &tls.Config{RootCAs: pool, ServerName: serviceHost, MinVersion: tls.VersionTLS12}}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = conn.Close() }()
+	return conn.(*tls.Conn).ConnectionState().PeerCertificates[0], nil
+}
+
+func serial(c *x509.Certificate) string { return fmt.Sprintf("%x", c.SerialNumber) }
+
+func sameSerial(a, b *big.Int) bool { return a.Cmp(b) == 0 }
+
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func warningLines(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Warning:") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
