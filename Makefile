@@ -22,7 +22,7 @@ test: controlplane lint-fmt vet
 
 ## unit: tests that need no control plane
 unit:
-	go test -count=1 $$(go list ./... | grep -v /test/e2e)
+	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager)
 
 ## e2e: only the end-to-end suite
 e2e: controlplane
