@@ -87,6 +87,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of /healthz and /readyz")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of /metrics ("0" disables)`)
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook port (off: HTTP/1.1 only)")
+	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay", 0,
+		"after SIGTERM, keep serving this long with /readyz failing, so endpoints stop routing here first (0 when a preStop hook already waits)")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout,
+		"after the delay, how long in-flight requests may take to finish before their connections are cut (exit 1 then)")
 	policyPath := fs.String("policy", "", "policy file (YAML); empty uses the HA guide's defaults")
 	reloadEvery := fs.Duration("policy-reload-interval", 5*time.Second, "how often the policy file is checked for changes")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for reading namespace labels; default: in-cluster, else $KUBECONFIG, else none")
@@ -100,6 +104,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
+		return exitUsage
+	}
+	if o.ShutdownDelay < 0 || o.ShutdownTimeout <= 0 {
+		fmt.Fprintln(stderr, "--shutdown-delay must not be negative and --shutdown-timeout must be positive")
 		return exitUsage
 	}
 	log, err := newLogger(*logFormat, *logLevel, stderr)

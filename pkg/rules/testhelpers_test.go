@@ -338,19 +338,6 @@ func ctlPodLabels(l map[string]string) func(*appsv1.StatefulSet) {
 	}
 }
 
-// withoutArg drops every controller arg that starts with prefix.
-func withoutArg(prefix string) func(*appsv1.StatefulSet) {
-	return ctlMain(func(c *corev1.Container) {
-		var kept []string
-		for _, a := range c.Args {
-			if !strings.HasPrefix(a, prefix) {
-				kept = append(kept, a)
-			}
-		}
-		c.Args = kept
-	})
-}
-
 func secretEnv(name string) corev1.EnvVar {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: "laminar"}, Key: "checkpoint-url",

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,10 +38,21 @@ type running struct {
 	port                  int
 	healthURL, metricsURL string
 	certDir               string
-	stop                  func()
+	// stop cancels Start's context and expects a clean return; cancel and done
+	// are the parts, for tests that watch the shutdown themselves.
+	stop   func()
+	cancel context.CancelFunc
+	done   <-chan error
 }
 
 func start(t *testing.T, http2 bool) running {
+	t.Helper()
+	return startWith(t, func(o *server.Options) { o.EnableHTTP2 = http2 })
+}
+
+// startWith starts a server on loopback ports with the guide's policy; change
+// adjusts the options first.
+func startWith(t *testing.T, change func(*server.Options)) running {
 	t.Helper()
 	dir := t.TempDir()
 	certs, err := devenv.NewCerts("laminar-ha-webhook.laminar-ha-system.svc")
@@ -50,23 +62,38 @@ func start(t *testing.T, http2 bool) running {
 	health, metrics := freePort(t), freePort(t)
 	r.healthURL = fmt.Sprintf("http://127.0.0.1:%d", health)
 	r.metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics)
-	srv, err := server.New(server.Options{
+	o := server.Options{
 		Host: "127.0.0.1", Port: r.port, CertDir: dir, CertName: "tls.crt", KeyName: "tls.key",
 		HealthAddr: fmt.Sprintf("127.0.0.1:%d", health), MetricsAddr: fmt.Sprintf("127.0.0.1:%d", metrics),
-		EnableHTTP2: http2, Policy: admit.Static(policy.Default()), Log: logr.Discard(),
-	})
+		Policy: admit.Static(policy.Default()), Log: logr.Discard(),
+	}
+	if change != nil {
+		change(&o)
+	}
+	srv, err := server.New(o)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
+	done, finished := make(chan error, 1), make(chan struct{})
+	go func() {
+		done <- srv.Start(ctx)
+		close(finished)
+	}()
+	r.cancel, r.done = cancel, done
+	var once sync.Once
 	r.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("server did not stop")
-		}
+		once.Do(func() {
+			cancel()
+			select {
+			case <-finished:
+				select {
+				case err := <-done:
+					assert.NoError(t, err)
+				default: // the test read the result itself
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("server did not stop")
+			}
+		})
 	}
 	t.Cleanup(r.stop)
 	require.Eventually(t, func() bool {
