@@ -4,7 +4,10 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean
+.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full
+
+# Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
+FUZZTIME ?= 3s
 
 all: build
 
@@ -16,9 +19,30 @@ build:
 controlplane:
 	bash hack/build-controlplane.sh
 
-## test: formatting, vet, docs freshness, unit and e2e tests against a real API server
-test: controlplane lint-fmt vet
+## test: formatting, vet, golangci-lint, the race detector over the unit packages, a short run of
+## every fuzz target, then unit, reliability, e2e and install tests against a real API server
+test: controlplane lint-fmt vet lint race fuzz-short
 	go test -count=1 ./...
+
+## race: unit, handler and command tests under the race detector
+race:
+	go test -race -count=1 ./pkg/... ./internal/... ./cmd/...
+
+## fuzz: every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m), growing go's fuzz cache
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
+
+# fuzz-short: what `make test` runs: every target from the committed seeds only (empty fuzz cache)
+fuzz-short:
+	FUZZ_FRESH=1 FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
+
+## lint: golangci-lint v2 with .golangci.yml (built from the module proxy into bin/ once, then a no-op)
+lint:
+	bash hack/lint.sh
+
+## reliability-full: the reliability tests with the 30 s certificate-rotation run, printing their figures
+reliability-full:
+	RELIABILITY_FULL=1 go test -count=1 -v ./test/reliability
 
 ## unit: tests that need no control plane
 unit:

@@ -76,9 +76,9 @@ func TestManifestDeploymentIsHA(t *testing.T) {
 	assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
 	assert.Equal(t, "/healthz", c.LivenessProbe.HTTPGet.Path)
 
-	// Shutdown: the preStop sleep, then at most the drain (timeoutSeconds of an
-	// in-flight review + ~5s for an unused keep-alive connection), must fit the
-	// grace period with room to spare.
+	// Shutdown: the preStop sleep, the server's --shutdown-delay, then at most its
+	// --shutdown-timeout drain (which must outlast an in-flight review's
+	// timeoutSeconds), must fit the grace period with room to spare.
 	require.NotNil(t, c.Lifecycle)
 	require.NotNil(t, c.Lifecycle.PreStop)
 	require.NotNil(t, c.Lifecycle.PreStop.Sleep, "native sleep action (no shell in a distroless image)")
@@ -93,9 +93,22 @@ func TestManifestDeploymentIsHA(t *testing.T) {
 	for _, w := range all[*admissionregistrationv1.MutatingWebhookConfiguration](r)[0].Webhooks {
 		maxTimeout = max(maxTimeout, *w.TimeoutSeconds)
 	}
-	drain := time.Duration(maxTimeout)*time.Second + 5*time.Second
-	assert.LessOrEqual(t, preStop+drain+5*time.Second, grace,
-		"terminationGracePeriodSeconds %s must cover preStop %s + drain %s + margin", grace, preStop, drain)
+	flagDuration := func(name string) time.Duration {
+		for _, a := range c.Args {
+			if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+				d, err := time.ParseDuration(v)
+				require.NoError(t, err, "--%s", name)
+				return d
+			}
+		}
+		t.Fatalf("the webhook container sets no --%s", name)
+		return 0
+	}
+	delay, drain := flagDuration("shutdown-delay"), flagDuration("shutdown-timeout")
+	assert.Positive(t, delay, "--shutdown-delay lets API servers drop pooled connections before the listener closes")
+	assert.GreaterOrEqual(t, drain, time.Duration(maxTimeout)*time.Second, "the drain outlasts an in-flight review")
+	assert.LessOrEqual(t, preStop+delay+drain+5*time.Second, grace,
+		"terminationGracePeriodSeconds %s must cover preStop %s + delay %s + drain %s + margin", grace, preStop, delay, drain)
 
 	// Resources: requests and limits; GOMEMLIMIT below the memory limit.
 	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
