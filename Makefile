@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full
+.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -43,6 +43,18 @@ lint:
 ## reliability-full: the reliability tests with the 30 s certificate-rotation run, printing their figures
 reliability-full:
 	RELIABILITY_FULL=1 go test -count=1 -v ./test/reliability
+
+## bench: Go benchmarks of the admission path and of the load mix (docs/performance.md)
+bench:
+	go test -run '^$$' -bench . -benchmem ./pkg/admit/ ./test/load/
+
+## load: laminar-ha-webhook vs a no-op webhook over HTTPS (ARGS="-repeat 3")
+load:
+	go run ./test/load $(ARGS)
+
+## load-e2e: the same plus end to end through kube-apiserver
+load-e2e: controlplane
+	go run ./test/load -e2e $(ARGS)
 
 ## unit: tests that need no control plane
 unit:

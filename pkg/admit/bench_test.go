@@ -4,12 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
+	"time"
 
+	"go.uber.org/zap/zapcore"
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
@@ -78,13 +87,20 @@ func benchRequest(kind string, obj []byte) admission.Request {
 	}}
 }
 
+// benchContext carries the logger the server uses (JSON, info level), writing
+// nowhere: the decision log lines are part of the cost.
+func benchContext() context.Context {
+	log := zap.New(zap.UseFlagOptions(&zap.Options{DestWriter: io.Discard, Level: zapcore.InfoLevel}))
+	return logf.IntoContext(context.Background(), log)
+}
+
 // benchBoth runs the full admission path the API server drives: mutate, apply the
 // patch, then validate the result.
 func benchBoth(b *testing.B, kind string, obj []byte) {
 	p := admit.Static(policy.Default())
 	m := &admit.Mutator{Policy: p}
 	v := &admit.Validator{Policy: p}
-	ctx := context.Background()
+	ctx := benchContext()
 	mutated := applyPatch(b, obj, m.Handle(ctx, benchRequest(kind, obj)))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(obj)))
@@ -124,7 +140,7 @@ func BenchmarkAdmitContainers(b *testing.B) {
 func BenchmarkDecodePatchEncode(b *testing.B) {
 	obj := benchObject(b, "mutate/api-minimal.yaml")
 	m := &admit.Mutator{Policy: admit.Static(policy.Default())}
-	ctx := context.Background()
+	ctx := benchContext()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(obj)))
 	for i := 0; i < b.N; i++ {
@@ -133,4 +149,105 @@ func BenchmarkDecodePatchEncode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The API server hands admission more than the manifest: its defaults, uid,
+// creationTimestamp, managedFields and, after a client-side kubectl apply, the
+// last-applied-configuration annotation — together about half of the object
+// (see test/load for the same shaping of the load mix).
+
+func BenchmarkAdmitAPIDeploymentAsSent(b *testing.B) {
+	benchBoth(b, "Deployment", asSent(b, "mutate/api-minimal.yaml"))
+}
+
+func BenchmarkAdmitControllerStatefulSetAsSent(b *testing.B) {
+	benchBoth(b, "StatefulSet", asSent(b, "mutate/controller-minimal.yaml"))
+}
+
+// asSent is a fixture as the API server sends it to admission on CREATE.
+func asSent(b *testing.B, rel string) []byte {
+	b.Helper()
+	user := benchObject(b, rel)
+	raw, err := readFixture(rel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obj, _, err := manifest.Decode(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	var meta *metav1.ObjectMeta
+	var tmpl *corev1.PodTemplateSpec
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		meta, tmpl = &o.ObjectMeta, &o.Spec.Template
+		quarter := intstr.FromString("25%")
+		o.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+			RollingUpdate: &appsv1.RollingUpdateDeployment{MaxUnavailable: &quarter, MaxSurge: &quarter}}
+		o.Spec.RevisionHistoryLimit, o.Spec.ProgressDeadlineSeconds = ptr.To[int32](10), ptr.To[int32](600)
+	case *appsv1.StatefulSet:
+		meta, tmpl = &o.ObjectMeta, &o.Spec.Template
+		o.Spec.PodManagementPolicy = appsv1.OrderedReadyPodManagement
+		o.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
+			RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To[int32](0)}}
+		o.Spec.RevisionHistoryLimit = ptr.To[int32](10)
+		for i := range o.Spec.VolumeClaimTemplates {
+			t := &o.Spec.VolumeClaimTemplates[i]
+			t.APIVersion, t.Kind = "v1", "PersistentVolumeClaim"
+			t.Spec.VolumeMode = ptr.To(corev1.PersistentVolumeFilesystem)
+			t.Status.Phase = corev1.ClaimPending
+		}
+	}
+	meta.UID = types.UID("5b7a1c3e-0000-4000-8000-000000000001")
+	meta.CreationTimestamp = now
+	meta.Generation = 1
+	meta.Annotations = map[string]string{"kubectl.kubernetes.io/last-applied-configuration": string(user) + "\n"}
+	var fields map[string]any
+	if err := json.Unmarshal(user, &fields); err != nil {
+		b.Fatal(err)
+	}
+	fv1, err := json.Marshal(fieldSet(fields))
+	if err != nil {
+		b.Fatal(err)
+	}
+	meta.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl-client-side-apply", Operation: metav1.ManagedFieldsOperationUpdate,
+		APIVersion: "apps/v1", Time: &now, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fv1))}}
+	s := &tmpl.Spec
+	s.RestartPolicy, s.DNSPolicy, s.SchedulerName = corev1.RestartPolicyAlways, corev1.DNSClusterFirst, corev1.DefaultSchedulerName
+	s.SecurityContext, s.TerminationGracePeriodSeconds = &corev1.PodSecurityContext{}, ptr.To[int64](30)
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		c.ImagePullPolicy, c.TerminationMessagePath, c.TerminationMessagePolicy = corev1.PullIfNotPresent, corev1.TerminationMessagePathDefault, corev1.TerminationMessageReadFile
+		for j := range c.Ports {
+			c.Ports[j].Protocol = corev1.ProtocolTCP
+		}
+	}
+	js, err := json.Marshal(obj)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return js
+}
+
+// fieldSet is a FieldsV1 set covering a manifest's fields ("f:" per field,
+// "k:" per named list item), as the API server records a manager's fields.
+func fieldSet(v any) any {
+	out := map[string]any{}
+	switch c := v.(type) {
+	case map[string]any:
+		for k, x := range c {
+			if k != "apiVersion" && k != "kind" {
+				out["f:"+k] = fieldSet(x)
+			}
+		}
+		out["."] = map[string]any{}
+	case []any:
+		for _, it := range c {
+			if m, ok := it.(map[string]any); ok && m["name"] != nil {
+				out[fmt.Sprintf(`k:{"name":%q}`, m["name"])] = fieldSet(m)
+			}
+		}
+	}
+	return out
 }

@@ -3,10 +3,13 @@
 package mutate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"gomodules.xyz/jsonpatch/v2"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
@@ -64,23 +67,73 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy) (Result, error
 	if len(applied) == 0 {
 		return Result{Object: out, Exempted: exempted}, nil
 	}
-	before, err := json.Marshal(obj)
+	before, after, err := encodePair(obj, out)
 	if err != nil {
-		return Result{}, fmt.Errorf("encode object: %w", err)
+		return Result{}, err
 	}
-	after, err := json.Marshal(out)
-	if err != nil {
-		return Result{}, fmt.Errorf("encode mutated object: %w", err)
-	}
-	patch, err := jsonpatch.CreatePatch(before, after)
+	patch, err := createPatch(before, after)
 	if err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
 	if request == nil {
-		request = before
+		if request, err = json.Marshal(obj); err != nil {
+			return Result{}, fmt.Errorf("encode object: %w", err)
+		}
 	}
 	if patch, err = rootPatch(request, after, patch); err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
 	return Result{Object: out, Applied: applied, Exempted: exempted, Patch: patch}, nil
+}
+
+// encodePair returns the two encodings the patch is computed between. Default
+// rules change specs only; when everything but the spec is equal, the documents
+// hold the spec alone ({"spec":...}): the other members would encode the same
+// and give no operation, so the patch is the same, and metadata — with the
+// managedFields and last-applied annotation an API server sends, about half of
+// the object — is neither encoded twice nor walked. Otherwise they are the whole
+// objects.
+func encodePair(obj, out runtime.Object) (before, after []byte, err error) {
+	var bs, as any
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		m := out.(*appsv1.Deployment)
+		if o.TypeMeta == m.TypeMeta && reflect.DeepEqual(o.ObjectMeta, m.ObjectMeta) && reflect.DeepEqual(o.Status, m.Status) {
+			bs, as = &o.Spec, &m.Spec
+		}
+	case *appsv1.StatefulSet:
+		m := out.(*appsv1.StatefulSet)
+		if o.TypeMeta == m.TypeMeta && reflect.DeepEqual(o.ObjectMeta, m.ObjectMeta) && reflect.DeepEqual(o.Status, m.Status) {
+			bs, as = &o.Spec, &m.Spec
+		}
+	}
+	if bs == nil {
+		if before, err = json.Marshal(obj); err != nil {
+			return nil, nil, fmt.Errorf("encode object: %w", err)
+		}
+		if after, err = json.Marshal(out); err != nil {
+			return nil, nil, fmt.Errorf("encode mutated object: %w", err)
+		}
+		return before, after, nil
+	}
+	if before, err = specDocument(bs); err != nil {
+		return nil, nil, fmt.Errorf("encode object: %w", err)
+	}
+	if after, err = specDocument(as); err != nil {
+		return nil, nil, fmt.Errorf("encode mutated object: %w", err)
+	}
+	return before, after, nil
+}
+
+// specDocument encodes {"spec":<spec>}, as the spec member of the whole object
+// encodes.
+func specDocument(spec any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(`{"spec":`)
+	enc := json.NewEncoder(&b)
+	if err := enc.Encode(spec); err != nil {
+		return nil, err
+	}
+	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return append(out, '}'), nil
 }

@@ -16,18 +16,27 @@ import (
 // parent becomes one "add" of the whole parent, taken from the mutated object.
 // Nothing that exists in the request is replaced wholesale, so fields this build
 // does not know survive.
+//
+// The request is not decoded: its encoding is walked along the operations'
+// paths only (see node), and the mutated object only where a parent is missing.
 func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
-	var doc, after any
-	if err := json.Unmarshal(request, &doc); err != nil {
+	if !json.Valid(request) {
+		var doc any
+		err := json.Unmarshal(request, &doc) // for encoding/json's own message
 		return nil, fmt.Errorf("request object: %w", err)
 	}
-	out := make([]jsonpatch.JsonPatchOperation, 0, len(ops))
+	doc := newNode(request)
+	var after *node
+	out := make([]pathOp, 0, len(ops))
 	added := map[string]bool{}
 	for _, op := range ops {
 		tokens := splitPointer(op.Path)
-		missing := firstMissingParent(doc, tokens)
+		missing, err := firstMissingParent(doc, tokens)
+		if err != nil {
+			return nil, fmt.Errorf("request object: %w", err)
+		}
 		if missing < 0 {
-			out = append(out, op)
+			out = append(out, pathOp{op: op, tokens: sortTokens(tokens)})
 			continue
 		}
 		path := joinPointer(tokens[:missing+1])
@@ -35,82 +44,184 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 			continue
 		}
 		if after == nil {
-			// Decoded only when needed: a request from the API server has every parent.
-			if err := json.Unmarshal(mutated, &after); err != nil {
-				return nil, fmt.Errorf("mutated object: %w", err)
-			}
+			// Walked only when needed: a request from the API server has every parent.
+			after = newNode(mutated)
 		}
-		v, ok := lookup(after, tokens[:missing+1])
+		n, ok, err := lookup(after, tokens[:missing+1])
+		if err != nil {
+			return nil, fmt.Errorf("mutated object: %w", err)
+		}
 		if !ok {
 			return nil, fmt.Errorf("patch path %s is not in the mutated object", op.Path)
 		}
+		v, err := decodePlain(n.raw)
+		if err != nil {
+			return nil, fmt.Errorf("mutated object: %w", err)
+		}
 		added[path] = true
-		out = append(out, jsonpatch.NewOperation("add", path, v))
+		out = append(out, pathOp{op: jsonpatch.NewOperation("add", path, v), tokens: sortTokens(tokens[:missing+1])})
 	}
 	sortOperations(out)
-	return out, nil
+	res := make([]jsonpatch.JsonPatchOperation, len(out))
+	for i := range out {
+		res[i] = out[i].op
+	}
+	return res, nil
+}
+
+// pathOp is an operation with its path's reference tokens, split once.
+type pathOp struct {
+	op     jsonpatch.JsonPatchOperation
+	tokens []sortToken
+}
+
+// sortToken is a reference token and, when strconv.Atoi reads it, its number.
+type sortToken struct {
+	s     string
+	n     int
+	isNum bool
+}
+
+func sortTokens(tokens []string) []sortToken {
+	out := make([]sortToken, len(tokens))
+	for i, t := range tokens {
+		out[i].s = t
+		if isDecimal(t) {
+			out[i].n, _ = strconv.Atoi(t)
+			out[i].isNum = true
+		}
+	}
+	return out
+}
+
+// isDecimal reports whether strconv.Atoi reads t without error, without
+// building the error it returns for the many tokens it does not read.
+func isDecimal(t string) bool {
+	s := t
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	_, err := strconv.Atoi(t) // out of range
+	return err == nil
 }
 
 // sortOperations orders operations by path, comparing array indexes as numbers, so
-// the same object always gets the same patch (the diff library walks Go maps) and
-// appends to one array stay in ascending index order.
-func sortOperations(ops []jsonpatch.JsonPatchOperation) {
+// the same object always gets the same patch (the diff walks maps) and appends to
+// one array stay in ascending index order.
+func sortOperations(ops []pathOp) {
 	sort.SliceStable(ops, func(i, j int) bool {
-		a, b := splitPointer(ops[i].Path), splitPointer(ops[j].Path)
+		a, b := ops[i].tokens, ops[j].tokens
 		for k := 0; k < len(a) && k < len(b); k++ {
-			if a[k] == b[k] {
+			if a[k].s == b[k].s {
 				continue
 			}
-			na, errA := strconv.Atoi(a[k])
-			nb, errB := strconv.Atoi(b[k])
-			if errA == nil && errB == nil {
-				return na < nb
+			if a[k].isNum && b[k].isNum {
+				return a[k].n < b[k].n
 			}
-			return a[k] < b[k]
+			return a[k].s < b[k].s
 		}
 		return len(a) < len(b)
 	})
 }
 
+// node is one value of an encoded document; an object's members or an array's
+// elements are listed the first time a path steps into it, once.
+type node struct {
+	raw   []byte
+	split bool
+	mem   []member
+	items [][]byte
+	kids  []*node
+}
+
+func newNode(raw []byte) *node { return &node{raw: raw[skipSpace(raw, 0):]} }
+
+// step follows one reference token as the decoded document would: an object's
+// member unless it is null (the last of duplicate names counts), an array's
+// element at an index strconv.Atoi reads, null included.
+func (n *node) step(token string) (*node, bool, error) {
+	switch kindOf(n.raw) {
+	case kindObject:
+		if !n.split {
+			var err error
+			if n.mem, err = members(n.raw, nil); err != nil {
+				return nil, false, err
+			}
+			n.kids = make([]*node, len(n.mem))
+			n.split = true
+		}
+		for i := len(n.mem) - 1; i >= 0; i-- {
+			if n.mem[i].is(token) {
+				if kindOf(n.mem[i].value) == kindNull {
+					return nil, false, nil
+				}
+				return n.kid(i, n.mem[i].value), true, nil
+			}
+		}
+		return nil, false, nil
+	case kindArray:
+		if !n.split {
+			var err error
+			if n.items, err = elements(n.raw, nil); err != nil {
+				return nil, false, err
+			}
+			n.kids = make([]*node, len(n.items))
+			n.split = true
+		}
+		if !isDecimal(token) {
+			return nil, false, nil
+		}
+		i, _ := strconv.Atoi(token)
+		if i < 0 || i >= len(n.items) {
+			return nil, false, nil
+		}
+		return n.kid(i, n.items[i]), true, nil
+	}
+	return nil, false, nil
+}
+
+func (n *node) kid(i int, raw []byte) *node {
+	if n.kids[i] == nil {
+		n.kids[i] = &node{raw: raw}
+	}
+	return n.kids[i]
+}
+
 // firstMissingParent returns the index of the first token, excluding the last,
 // that does not exist in doc, or -1 when every parent exists.
-func firstMissingParent(doc any, tokens []string) int {
+func firstMissingParent(doc *node, tokens []string) (int, error) {
 	cur := doc
 	for i := 0; i < len(tokens)-1; i++ {
-		next, ok := step(cur, tokens[i])
+		next, ok, err := cur.step(tokens[i])
+		if err != nil {
+			return 0, err
+		}
 		if !ok {
-			return i
+			return i, nil
 		}
 		cur = next
 	}
-	return -1
+	return -1, nil
 }
 
-func lookup(doc any, tokens []string) (any, bool) {
+func lookup(doc *node, tokens []string) (*node, bool, error) {
 	cur := doc
 	for _, t := range tokens {
-		next, ok := step(cur, t)
-		if !ok {
-			return nil, false
+		next, ok, err := cur.step(t)
+		if err != nil || !ok {
+			return nil, false, err
 		}
 		cur = next
 	}
-	return cur, true
-}
-
-func step(cur any, token string) (any, bool) {
-	switch c := cur.(type) {
-	case map[string]any:
-		v, ok := c[token]
-		return v, ok && v != nil
-	case []any:
-		i, err := strconv.Atoi(token)
-		if err != nil || i < 0 || i >= len(c) {
-			return nil, false
-		}
-		return c[i], true
-	}
-	return nil, false
+	return cur, true, nil
 }
 
 // splitPointer decodes an RFC 6901 JSON pointer.
@@ -120,7 +231,9 @@ func splitPointer(p string) []string {
 	}
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+		if strings.IndexByte(s, '~') >= 0 {
+			parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+		}
 	}
 	return parts
 }

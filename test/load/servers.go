@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// build compiles a main package of the repository into dir, as `make build` does.
+func build(ctx context.Context, root, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// withoutCluster is the environment minus everything that would give a webhook
+// cluster access: it must run on the policy's defaults alone.
+func withoutCluster(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "KUBECONFIG", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// Process is a webhook server started by the load command.
+type Process struct {
+	Name        string
+	cmd         *exec.Cmd
+	done        chan struct{}
+	err         error
+	Port        int
+	HealthPort  int
+	MetricsPort int
+	LogPath     string
+	log         *os.File
+}
+
+// startServer runs binary with the serve flags both webhooks take, on free
+// loopback ports, and waits for /readyz.
+func startServer(ctx context.Context, name, binary string, args, env []string, certDir, logPath string) (*Process, error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	all := append(append([]string(nil), args...),
+		"--host", "127.0.0.1",
+		"--port", strconv.Itoa(ports[0]),
+		"--cert-dir", certDir,
+		"--health-addr", "127.0.0.1:"+strconv.Itoa(ports[1]),
+		"--metrics-addr", "127.0.0.1:"+strconv.Itoa(ports[2]),
+	)
+	cmd := exec.Command(binary, all...)
+	cmd.Env = append(withoutCluster(os.Environ()), env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Never outlive the load command, and stay out of its terminal's Ctrl-C.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &Process{Name: name, cmd: cmd, done: make(chan struct{}), Port: ports[0], HealthPort: ports[1], MetricsPort: ports[2], LogPath: logPath, log: logFile}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	if err := p.waitReady(ctx, 60*time.Second); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", p.HealthPort)
+	hc := &http.Client{Timeout: time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if resp, err := hc.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready: %v\n%s", p.Name, p.err, p.LogTail())
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready at %s: %w\n%s", p.Name, url, ctx.Err(), p.LogTail())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// PID is the server process's id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop ends the process: SIGTERM, SIGKILL after 15s.
+func (p *Process) Stop() {
+	if !p.Exited() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	_ = p.log.Close()
+}
+
+// LogTail is the end of the process's log.
+func (p *Process) LogTail() string {
+	data, err := os.ReadFile(p.LogPath)
+	if err != nil || len(data) == 0 {
+		return ""
+	}
+	if len(data) > 3000 {
+		data = data[len(data)-3000:]
+	}
+	return p.Name + " log (tail):\n" + string(data)
+}
+
+// LogSize is how many bytes the process has logged.
+func (p *Process) LogSize() int64 {
+	fi, err := os.Stat(p.LogPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// Memory is a process's resident set: now and its peak (VmHWM), in bytes.
+type Memory struct{ RSS, Peak int64 }
+
+// ReadMemory reads VmRSS and VmHWM from /proc/PID/status.
+func ReadMemory(pid int) (Memory, error) {
+	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return Memory{}, err
+	}
+	defer func() { _ = f.Close() }()
+	var m Memory
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		key, val, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(val)
+		if len(fields) != 2 || fields[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch key {
+		case "VmRSS":
+			m.RSS = kb << 10
+		case "VmHWM":
+			m.Peak = kb << 10
+		}
+	}
+	if m.Peak == 0 {
+		return m, errors.New("no VmHWM in /proc/" + strconv.Itoa(pid) + "/status")
+	}
+	return m, s.Err()
+}
+
+// clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on Linux.
+const clockTick = 10 * time.Millisecond
+
+// ReadCPU is a process's user+system CPU time, all threads, from /proc/PID/stat.
+func ReadCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after it are fixed.
+	end := strings.LastIndexByte(string(data), ')')
+	if end < 0 {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	f := strings.Fields(string(data[end+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unreadable /proc stat times")
+	}
+	return time.Duration(ut+st) * clockTick, nil
+}
+
+// selfCPU is this process's CPU time (the load generator's).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// freePorts reserves n distinct loopback ports and releases them for the caller.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = l.Close() }()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
