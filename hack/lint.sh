@@ -62,4 +62,5 @@ if [[ "${1:-}" == "--build-only" ]]; then
 fi
 
 cd "${REPO_ROOT}"
-exec "${BIN}" run "$@"
+# Wait for another run (a second checkout, an editor) instead of failing on its lock.
+exec "${BIN}" run --allow-serial-runners "$@"

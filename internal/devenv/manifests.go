@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -43,11 +44,16 @@ func LoadManifests(root string) ([]client.Object, error) {
 	return objs, nil
 }
 
-var strictDecoder = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
-
 // DecodeObjects decodes a multi-document YAML stream of built-in kinds into typed
 // objects, rejecting unknown fields. Empty documents are skipped.
 func DecodeObjects(data []byte) ([]client.Object, error) {
+	return DecodeObjectsWith(scheme.Scheme, data)
+}
+
+// DecodeObjectsWith is DecodeObjects for the kinds of s (built-in kinds plus, say,
+// cert-manager's).
+func DecodeObjectsWith(s *runtime.Scheme, data []byte) ([]client.Object, error) {
+	strictDecoder := serializer.NewCodecFactory(s, serializer.EnableStrict).UniversalDeserializer()
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var objs []client.Object
 	for i := 0; ; i++ {

@@ -1,15 +1,12 @@
 package certmanager
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"strconv"
@@ -18,10 +15,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/laminar/ha-webhook/internal/devenv"
 )
 
 // Names the manifests use.
@@ -44,41 +40,11 @@ func renderManifests(t *testing.T) *rendered {
 	t.Helper()
 	out, stderr, err := suite.kubectl(context.Background(), nil, "kustomize", "deploy/manifests")
 	require.NoError(t, err, stderr)
-	objs, err := decodeStrict(suite.Scheme, []byte(out))
+	objs, err := devenv.DecodeObjectsWith(suite.Scheme, []byte(out))
 	require.NoError(t, err)
 	return &rendered{Objects: objs}
 }
 
-// decodeStrict decodes a YAML stream of built-in and cert-manager kinds,
-// rejecting unknown and duplicated fields.
-func decodeStrict(scheme *runtime.Scheme, data []byte) ([]ctrlclient.Object, error) {
-	dec := serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var objs []ctrlclient.Object
-	for i := 0; ; i++ {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
-		obj, _, err := dec.Decode(doc, nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		co, ok := obj.(ctrlclient.Object)
-		if !ok {
-			return nil, fmt.Errorf("document %d: %T is not an object", i, obj)
-		}
-		objs = append(objs, co)
-	}
-}
-
-// one returns the only object of type T named name.
 func one[T ctrlclient.Object](t *testing.T, r *rendered, name string) T {
 	t.Helper()
 	var found []T
@@ -180,25 +146,6 @@ func servedCert(ctx context.Context, port int, roots []byte) (*x509.Certificate,
 func serial(c *x509.Certificate) string { return fmt.Sprintf("%x", c.SerialNumber) }
 
 func sameSerial(a, b *big.Int) bool { return a.Cmp(b) == 0 }
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
 
 func warningLines(stderr string) []string {
 	var out []string

@@ -27,6 +27,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/laminar/ha-webhook/internal/devenv"
 )
 
 // localPod runs the webhook Deployment's container on this machine the way a
@@ -117,7 +119,7 @@ func startLocalPod(ctx context.Context, dir string) (*localPod, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := devenv.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
