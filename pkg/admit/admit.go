@@ -229,11 +229,7 @@ func (v *Validator) Handle(ctx context.Context, req admission.Request) admission
 		c.Old = oldWorkload(req)
 	}
 	d := validate.Judge(s.workload, p, c)
-	gk := workload.DeploymentGVK.GroupKind()
-	if s.workload.Kind == workload.KindStatefulSet {
-		gk = workload.StatefulSetGVK.GroupKind()
-	}
-	return respond(ctx, req, verdict{webhook: "validate", kind: s.kind, role: role, mode: mode, gk: gk, name: s.workload.Name(),
+	return respond(ctx, req, verdict{webhook: "validate", kind: s.kind, role: role, mode: mode, gk: s.workload.GroupKind(), name: s.workload.Name(),
 		exemption: s.workload.Meta.Annotations, decision: d, note: note, audit: audit, start: start})
 }
 

@@ -81,10 +81,6 @@ func (v *ScaleValidator) Handle(ctx context.Context, req admission.Request) admi
 	}
 	target := parent.WithReplicas(scale.Spec.Replicas)
 	d := validate.Judge(target, p, c)
-	gk := workload.DeploymentGVK.GroupKind()
-	if kind == workload.KindStatefulSet {
-		gk = workload.StatefulSetGVK.GroupKind()
-	}
-	return respond(ctx, req, verdict{webhook: "validate-scale", kind: kind, role: role, mode: mode, gk: gk, name: req.Name,
+	return respond(ctx, req, verdict{webhook: "validate-scale", kind: kind, role: role, mode: mode, gk: parent.GroupKind(), name: req.Name,
 		exemption: parent.Meta.Annotations, decision: d, note: note, audit: audit, start: start})
 }

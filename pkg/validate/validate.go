@@ -87,17 +87,6 @@ func (r Result) Denials() field.ErrorList {
 	return errs
 }
 
-// Warnings renders the violations of warn rules as admission warnings.
-func (r Result) Warnings() []string {
-	var out []string
-	for _, v := range r.Violations {
-		if v.Action == rules.ActionWarn {
-			out = append(out, Warning(v.Err))
-		}
-	}
-	return out
-}
-
 // Warning renders a field error as one admission warning of at most
 // MaxWarningLength characters: "<field>: <detail>", detail starting with the rule ID.
 func Warning(e *field.Error) string {
@@ -112,31 +101,9 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Error is the Invalid error the API server returns for denials, or nil.
-func (r Result) Error(w *workload.Workload) error {
-	return invalid(w, r.Denials())
-}
-
 func invalid(w *workload.Workload, errs field.ErrorList) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	gk := workload.DeploymentGVK.GroupKind()
-	if w.Kind == workload.KindStatefulSet {
-		gk = workload.StatefulSetGVK.GroupKind()
-	}
-	return apierrors.NewInvalid(gk, w.Name(), errs)
-}
-
-// RuleIDs lists each violated rule once, in catalog order.
-func (r Result) RuleIDs() []string {
-	var ids []string
-	seen := map[string]bool{}
-	for _, v := range r.Violations {
-		if !seen[v.RuleID] {
-			seen[v.RuleID] = true
-			ids = append(ids, v.RuleID)
-		}
-	}
-	return ids
+	return apierrors.NewInvalid(w.GroupKind(), w.Name(), errs)
 }

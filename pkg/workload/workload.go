@@ -170,6 +170,14 @@ func (w *Workload) Name() string {
 	return w.Meta.GenerateName
 }
 
+// GroupKind is the workload's API group and kind, as errors about it name it.
+func (w *Workload) GroupKind() schema.GroupKind {
+	if w.StatefulSet != nil {
+		return StatefulSetGVK.GroupKind()
+	}
+	return DeploymentGVK.GroupKind()
+}
+
 // Object returns the wrapped typed object.
 func (w *Workload) Object() runtime.Object {
 	if w.Deployment != nil {
