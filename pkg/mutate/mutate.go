@@ -24,7 +24,7 @@ import (
 func Apply(w *workload.Workload, p *policy.Policy) (applied, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
 	now := exempt.Now()
-	for _, r := range rules.All() {
+	for r := range rules.Each() {
 		if r.Action != rules.ActionDefault || !r.AppliesTo(w) {
 			continue
 		}

@@ -400,3 +400,21 @@ func TestWarningsFit(t *testing.T) {
 		assert.True(t, ok && r.Action == rules.ActionWarn, "%s in warnCases is not a warn rule", id)
 	}
 }
+
+func TestEachWalksTheCatalogInOrder(t *testing.T) {
+	var ids []string
+	for r := range rules.Each() {
+		ids = append(ids, r.ID)
+	}
+	var want []string
+	for _, r := range rules.All() {
+		want = append(want, r.ID)
+	}
+	assert.Equal(t, want, ids)
+	n := 0
+	for range rules.Each() {
+		n++
+		break
+	}
+	assert.Equal(t, 1, n, "stopping early is honoured")
+}

@@ -5,6 +5,7 @@
 package rules
 
 import (
+	"iter"
 	"slices"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -66,8 +67,20 @@ func (r *Rule) AppliesTo(w *workload.Workload) bool {
 	return len(r.Kinds) == 0 || slices.Contains(r.Kinds, w.Kind)
 }
 
-// All returns the catalog in its documented order.
+// All returns a copy of the catalog in its documented order.
 func All() []Rule { return slices.Clone(registry) }
+
+// Each yields every rule, in catalog order, by value: the engines walk the catalog
+// on every admission request, and a copy of the whole table each time is waste.
+func Each() iter.Seq[Rule] {
+	return func(yield func(Rule) bool) {
+		for _, r := range registry {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
 
 // ByID finds a rule by its ID.
 func ByID(id string) (Rule, bool) {

@@ -43,7 +43,7 @@ func Workload(w *workload.Workload, p *policy.Policy) Result {
 // empty, limits the run to those rule IDs.
 func WorkloadIn(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) Result {
 	var res Result
-	for _, r := range rules.All() {
+	for r := range rules.Each() {
 		if r.Action == rules.ActionDefault || !r.AppliesTo(w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
 			continue
 		}
@@ -61,7 +61,7 @@ func WorkloadIn(w *workload.Workload, p *policy.Policy, s rules.Situation, only 
 // Related runs the checks for an object of kind that governs target.
 func Related(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy) Result {
 	var res Result
-	for _, r := range rules.All() {
+	for r := range rules.Each() {
 		if r.AppliesToRelated(kind, target) {
 			res.add(r, r.Related(obj, target, p))
 		}
