@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -109,7 +111,7 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	rep := offline.Check(offline.Read(in.paths, stdin, in.stdinName), offline.Options{Policy: p, AsWritten: *noMutate})
+	rep := offline.Check(offline.Read(in.paths, stdin, in.stdinName), offline.Options{Policy: p, AsWritten: *noMutate, Clock: time.Now})
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, "error:", e.String())
 	}

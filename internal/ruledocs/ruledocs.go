@@ -30,7 +30,8 @@ func Markdown() []byte {
 		fmt.Fprintf(&b, "\n## %s\n\n", group.title)
 		b.WriteString("| ID | Roles | Kinds | Action | Guide section | What it does |\n")
 		b.WriteString("|---|---|---|---|---|---|\n")
-		for _, r := range rules.All() {
+		for _, entry := range rules.All() {
+			r := entry.Describe()
 			if !slices.Contains(group.actions, r.Action) {
 				continue
 			}

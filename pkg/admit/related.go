@@ -4,8 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"time"
+	"maps"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -16,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
-	"github.com/laminar/ha-webhook/pkg/metrics"
+	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -33,29 +32,36 @@ type RelatedValidator struct {
 	Policy     PolicySource
 	Namespaces Namespaces
 	Cluster    rules.View
+	// Clock is the time exemptions are judged at; nil is the wall clock.
+	Clock Clock
 }
 
 // Handle implements admission.Handler.
 func (v *RelatedValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	start := time.Now()
+	return v.webhook().handle(ctx, req)
+}
+
+// Decide is the verdict Handle answers with.
+func (v *RelatedValidator) Decide(ctx context.Context, req admission.Request) Verdict {
+	return v.webhook().decide(ctx, req)
+}
+
+func (v *RelatedValidator) webhook() *webhook {
+	return &webhook{name: WebhookValidateRelated, policy: v.Policy, namespaces: v.Namespaces, cluster: v.Cluster, clock: v.Clock,
+		gate: enforcementGate, requestKind: requestKind, read: v.read}
+}
+
+func (v *RelatedValidator) read(ctx context.Context, req admission.Request) reading {
 	gvk := schema.GroupVersionKind(req.Kind)
-	skip := func(msg string) admission.Response {
-		observe("validate-related", gvk.Kind, "", metrics.OutcomeSkipped, start)
-		return admission.Allowed(msg)
-	}
-	if req.Operation != admissionv1.Update && req.Operation != admissionv1.Create {
-		return skip(fmt.Sprintf("operation %s is not judged", req.Operation))
-	}
 	if gvk != pdbGVK && gvk != hpaGVK {
-		return skip(fmt.Sprintf("kind %s is not judged", gvk))
+		return skipped(fmt.Sprintf("kind %s is not judged", gvk))
 	}
 	obj, meta, err := decodeRelated(gvk, req.Object.Raw)
 	if err != nil {
-		observe("validate-related", gvk.Kind, "", metrics.OutcomeError, start)
-		return admission.Errored(http.StatusBadRequest, err)
+		return unreadable(err)
 	}
 	if v.Cluster == nil {
-		return skip("no cluster view: cannot tell which workloads this governs")
+		return skipped("no cluster view: cannot tell which workloads this governs")
 	}
 	ns := meta.Namespace
 	if ns == "" {
@@ -63,33 +69,33 @@ func (v *RelatedValidator) Handle(ctx context.Context, req admission.Request) ad
 	}
 	targets := v.targets(ctx, obj, ns)
 	if len(targets) == 0 {
-		return skip("governs no Laminar workload")
-	}
-	var old runtime.Object
-	if req.Operation == admissionv1.Update {
-		old, _, _ = decodeRelated(gvk, req.OldObject.Raw)
-	}
-	p := v.Policy()
-	role := string(targets[0].Role)
-	mode, note, audit, off := enforcement(ctx, v.Namespaces, p, ns, "validate-related", gvk.Kind, role, start)
-	if off != nil {
-		return *off
-	}
-	c := validate.Context{Mode: mode, Now: exempt.Now(), Ctx: ctx}
-	var d validate.Decision
-	exemption := map[string]string{}
-	for _, t := range targets {
-		d.Findings = append(d.Findings, validate.JudgeRelated(obj, old, gvk.Kind, t, p, c).Findings...)
-		for k, val := range t.Meta.Annotations {
-			exemption[k] = val
-		}
+		return skipped("governs no Laminar workload")
 	}
 	name := meta.Name
 	if name == "" {
 		name = req.Name
 	}
-	return respond(ctx, req, verdict{webhook: "validate-related", kind: gvk.Kind, role: role, mode: mode, gk: gvk.GroupKind(), name: name,
-		exemption: exemption, decision: d, note: note, audit: audit, start: start})
+	// The log names the exemptions of every workload governed.
+	annotations := map[string]string{}
+	for _, t := range targets {
+		maps.Copy(annotations, t.Meta.Annotations)
+	}
+	return reading{
+		subject: Subject{Kind: gvk.Kind, Role: targets[0].Role, GroupKind: gvk.GroupKind(), Name: name,
+			Namespace: ns, Exemption: exempt.Read(annotations)},
+		judge: func(verdict *Verdict, p *policy.Policy, mode string, s rules.Situation) {
+			var old runtime.Object
+			if req.Operation == admissionv1.Update {
+				old, _, _ = decodeRelated(gvk, req.OldObject.Raw)
+			}
+			c := validate.Context{Mode: mode, Situation: s}
+			var d validate.Decision
+			for _, t := range targets {
+				d.Findings = append(d.Findings, validate.JudgeRelated(obj, old, gvk.Kind, t, p, c).Findings...)
+			}
+			verdict.Decision = &d
+		},
+	}
 }
 
 // targets finds the Laminar workloads the object governs.

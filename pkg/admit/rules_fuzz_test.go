@@ -87,7 +87,7 @@ var (
 	ruleIDs  = func() []string {
 		var ids []string
 		for _, r := range rules.All() {
-			ids = append(ids, r.ID)
+			ids = append(ids, r.Describe().ID)
 		}
 		return append(ids, "no-such-rule", "exemption-reason")
 	}()
@@ -316,8 +316,8 @@ func FuzzRules(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	p := policy.Default()
-	mutator := &admit.Mutator{Policy: admit.Static(p)}
-	validator := &admit.Validator{Policy: admit.Static(p)}
+	mutator := &admit.Mutator{Policy: admit.Static(p), Clock: func() time.Time { return testNow }}
+	validator := &admit.Validator{Policy: admit.Static(p), Clock: func() time.Time { return testNow }}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obj := genObject(&gen{b: data})
 		raw, err := json.Marshal(obj)
@@ -348,7 +348,7 @@ func fuzzRequest(op admissionv1.Operation, obj runtime.Object, raw, old []byte) 
 }
 
 func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy, mutator *admit.Mutator) {
-	res, err := mutate.Object(obj, raw, p)
+	res, err := mutate.Object(obj, raw, p, testNow)
 	if err != nil {
 		t.Fatalf("mutate: %v", err)
 	}
@@ -362,7 +362,7 @@ func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Polic
 		t.Fatalf("the mutated object does not survive a JSON round trip (%v)", err)
 	}
 	// Idempotence.
-	again, err := mutate.Object(res.Object, out, p)
+	again, err := mutate.Object(res.Object, out, p, testNow)
 	if err != nil {
 		t.Fatalf("mutate again: %v", err)
 	}
@@ -405,20 +405,19 @@ func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Polic
 
 	mw, _ := workload.FromObject(res.Object)
 	ex := exempt.Read(w.Meta.Annotations)
-	now := exempt.Now()
 	// Mutation introduces no deny violation. Compared by rule, not field: a
 	// check may report the same fault at another field once defaults are added
 	// (the leader-election timing names the last timing flag present).
 	before := map[string]bool{}
-	for _, v := range validate.Workload(w, p).Violations {
+	for _, v := range judged(w, p).Findings {
 		before[v.RuleID] = true
 	}
-	for _, v := range validate.Workload(mw, p).Violations {
+	for _, v := range judged(mw, p).Findings {
 		if v.Action == rules.ActionDeny && !before[v.RuleID] {
 			t.Fatalf("mutation introduced a violation: %v", v.Err)
 		}
-		if fx, ok := fixers[v.RuleID]; ok && !ex.Covers(fx.defaultID, now) && fx.unset(mw, p) {
-			if r, _ := rules.ByID(fx.defaultID); r.AppliesTo(mw) {
+		if fx, ok := fixers[v.RuleID]; ok && !ex.Covers(fx.defaultID, testNow) && fx.unset(mw, p) {
+			if r, _ := rules.ByID(fx.defaultID); r.(*rules.Default).AppliesTo(mw) {
 				t.Fatalf("%s left %v although %s fills it", v.RuleID, v.Err.Field, fx.defaultID)
 			}
 		}
@@ -480,7 +479,7 @@ func checkVerdict(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy
 		}
 		return
 	}
-	denials := validate.Workload(w, p).Denials()
+	denials := judged(w, p).Denials()
 	_, exemptionAsked := w.Meta.Annotations[exempt.AnnotationRules]
 	if len(denials) == 0 || exemptionAsked {
 		return
@@ -526,18 +525,18 @@ func compliant(t *testing.T, kind string, role workload.Role, p *policy.Policy) 
 					Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: ptrTo("gp3"),
 						Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("100Gi")}}}}}}}
 	}
-	res, err := mutate.Object(obj, nil, p)
+	res, err := mutate.Object(obj, nil, p, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mw, _ := workload.FromObject(res.Object)
 	var out []byte
-	if len(validate.Workload(mw, p).Denials()) == 0 {
+	if len(judged(mw, p).Denials()) == 0 {
 		if out, err = json.Marshal(res.Object); err != nil {
 			t.Fatal(err)
 		}
 	} else if !slices.Contains([]string{"Deployment/controller", "StatefulSet/api"}, key) {
-		t.Fatalf("the compliant %s is not: %v", key, validate.Workload(mw, p).Denials().ToAggregate())
+		t.Fatalf("the compliant %s is not: %v", key, judged(mw, p).Denials().ToAggregate())
 	}
 	compliantCache[key] = out
 	return out
@@ -552,4 +551,15 @@ func zeroed(obj runtime.Object) runtime.Object {
 		*o = appsv1.StatefulSet{}
 	}
 	return obj
+}
+
+// testNow is the time the engines and handlers judge at in these tests; the
+// fuzzed exemption dates lie decades either side of it.
+var testNow = time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// judged is the validating engine's decision on w as a CREATE at testNow.
+func judged(w *workload.Workload, p *policy.Policy) validate.Decision {
+	c := validate.Context{Mode: policy.ModeDeny}
+	c.Ctx, c.Now = context.Background(), testNow
+	return validate.Judge(w, p, c)
 }

@@ -1,5 +1,8 @@
-// Package exempt reads the annotations that exempt one workload from named rules.
-// An exemption must say why, and may say until when; an expired one is ignored.
+// Package exempt is the one home of exemptions: the annotations that excuse one
+// workload from named rules. It reads them, judges them (an exemption must say
+// why, may say until when, and names rules that exist) and decides which rules
+// they cover at a given time; the engines and the exemption-* rules only call it.
+// It never reads a clock: the time is always given.
 package exempt
 
 import (
@@ -16,11 +19,9 @@ const (
 	AnnotationUntil  = "ha.laminar.io/exempt-until"
 )
 
-// Now is the clock expiry is judged by; tests replace it.
-var Now = time.Now
-
-// Prefix of the rules that police exemptions themselves; they cannot be exempted.
-const selfPrefix = "exemption-"
+// SelfPrefix starts the IDs of the rules that police exemptions themselves; they
+// cannot be exempted.
+const SelfPrefix = "exemption-"
 
 // Exemption is what a workload's annotations ask for.
 type Exemption struct {
@@ -68,7 +69,7 @@ func (e Exemption) Expired(now time.Time) bool {
 
 // Covers reports whether rule id is exempted at now.
 func (e Exemption) Covers(id string, now time.Time) bool {
-	if !e.Valid() || e.Expired(now) || strings.HasPrefix(id, selfPrefix) {
+	if !e.Valid() || e.Expired(now) || !Exemptible(id) {
 		return false
 	}
 	for _, r := range e.Rules {
@@ -78,6 +79,9 @@ func (e Exemption) Covers(id string, now time.Time) bool {
 	}
 	return false
 }
+
+// Exemptible reports whether an exemption may name rule id at all.
+func Exemptible(id string) bool { return !strings.HasPrefix(id, SelfPrefix) }
 
 // Path is the field path of an exemption annotation, for error messages.
 func Path(key string) *field.Path {

@@ -161,7 +161,7 @@ func TestPatchMatchesReferenceOnFixtures(t *testing.T) {
 		js, err := yaml.YAMLToJSON(raw)
 		require.NoError(t, err)
 		for _, request := range [][]byte{js, nil} {
-			res, err := Object(obj, request, policy.Default())
+			res, err := Object(obj, request, policy.Default(), testNow)
 			require.NoError(t, err, f)
 			if len(res.Applied) == 0 {
 				continue
@@ -408,7 +408,7 @@ func TestEncodePairGivesTheSamePatch(t *testing.T) {
 		require.NoError(t, err)
 		obj, _, err := manifest.Decode(raw)
 		require.NoError(t, err)
-		res, err := Object(obj, nil, policy.Default())
+		res, err := Object(obj, nil, policy.Default(), testNow)
 		require.NoError(t, err)
 		for _, change := range []struct {
 			name string

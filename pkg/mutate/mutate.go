@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"time"
 
 	"gomodules.xyz/jsonpatch/v2"
 	appsv1 "k8s.io/api/apps/v1"
@@ -20,19 +21,18 @@ import (
 
 // Apply runs every default rule for the workload, in catalog order, changing it in
 // place. It returns the IDs of the rules that changed something and of those an
-// exemption annotation switched off.
-func Apply(w *workload.Workload, p *policy.Policy) (applied, exempted []string) {
+// exemption annotation, in force at now, switched off.
+func Apply(w *workload.Workload, p *policy.Policy, now time.Time) (applied, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
-	now := exempt.Now()
-	for r := range rules.Each() {
-		if r.Action != rules.ActionDefault || !r.AppliesTo(w) {
+	for r := range rules.Defaults() {
+		if !r.AppliesTo(w) {
 			continue
 		}
 		if ex.Covers(r.ID, now) {
 			exempted = append(exempted, r.ID)
 			continue
 		}
-		if r.Default(w, p) {
+		if r.Fill(w, p) {
 			applied = append(applied, r.ID)
 		}
 	}
@@ -51,19 +51,20 @@ type Result struct {
 	Patch []jsonpatch.JsonPatchOperation
 }
 
-// Object mutates a copy of a Laminar Deployment or StatefulSet. For any other object
-// it returns the copy unchanged with no patch. request is the object's JSON as the
-// patch's consumer holds it (the admission request); nil means obj's own encoding.
+// Object mutates a copy of a Laminar Deployment or StatefulSet at time now (which
+// decides the exemptions in force). For any other object it returns the copy
+// unchanged with no patch. request is the object's JSON as the patch's consumer
+// holds it (the admission request); nil means obj's own encoding.
 //
 // The patch is the difference between two typed encodings, rooted in request, so
 // fields this build does not know are neither removed nor touched.
-func Object(obj runtime.Object, request []byte, p *policy.Policy) (Result, error) {
+func Object(obj runtime.Object, request []byte, p *policy.Policy, now time.Time) (Result, error) {
 	out := obj.DeepCopyObject()
 	w, ok := workload.FromObject(out)
 	if !ok {
 		return Result{Object: out}, nil
 	}
-	applied, exempted := Apply(w, p)
+	applied, exempted := Apply(w, p, now)
 	if len(applied) == 0 {
 		return Result{Object: out, Exempted: exempted}, nil
 	}

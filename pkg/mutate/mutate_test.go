@@ -1,6 +1,8 @@
 package mutate_test
 
 import (
+	"time"
+
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -62,7 +64,7 @@ func TestGolden(t *testing.T) {
 
 			js, err := yaml.YAMLToJSON(raw)
 			require.NoError(t, err)
-			res, err := mutate.Object(obj, js, p)
+			res, err := mutate.Object(obj, js, p, testNow)
 			require.NoError(t, err)
 			out, err := manifest.EncodeYAML(res.Object, gvk)
 			require.NoError(t, err)
@@ -102,9 +104,9 @@ func TestIdempotent(t *testing.T) {
 			obj, _, err := manifest.Decode(raw)
 			require.NoError(t, err)
 			p := policyFor(t, in)
-			first, err := mutate.Object(obj, nil, p)
+			first, err := mutate.Object(obj, nil, p, testNow)
 			require.NoError(t, err)
-			second, err := mutate.Object(first.Object, nil, p)
+			second, err := mutate.Object(first.Object, nil, p, testNow)
 			require.NoError(t, err)
 			assert.Empty(t, second.Patch)
 			assert.Empty(t, second.Applied)
@@ -121,7 +123,7 @@ func TestInputUntouched(t *testing.T) {
 	require.NoError(t, err)
 	before, err := json.Marshal(obj)
 	require.NoError(t, err)
-	res, err := mutate.Object(obj, nil, policy.Default())
+	res, err := mutate.Object(obj, nil, policy.Default(), testNow)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Patch)
 	after, err := json.Marshal(obj)
@@ -137,7 +139,7 @@ func TestKubernetesDefaultsKeptWhenPolicySaysSo(t *testing.T) {
 	p := policy.Default()
 	no := false
 	p.TreatKubernetesDefaultsAsUnset = &no
-	res, err := mutate.Object(obj, nil, p)
+	res, err := mutate.Object(obj, nil, p, testNow)
 	require.NoError(t, err)
 	assert.NotContains(t, res.Applied, "set-api-strategy")
 	assert.NotContains(t, res.Applied, "set-api-grace-period")
@@ -154,14 +156,14 @@ func TestExemptedDefaultsAreNotApplied(t *testing.T) {
 	d := obj.(*appsv1.Deployment)
 
 	d.Annotations = map[string]string{"ha.laminar.io/exempt": "set-api-prestop,set-api-requests", "ha.laminar.io/exempt-reason": "image has no shell; INC-7"}
-	res, err := mutate.Object(d, nil, policy.Default())
+	res, err := mutate.Object(d, nil, policy.Default(), testNow)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"set-api-requests", "set-api-prestop"}, res.Exempted)
 	assert.NotContains(t, res.Applied, "set-api-prestop")
 	assert.Nil(t, res.Object.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Lifecycle)
 
 	delete(d.Annotations, "ha.laminar.io/exempt-reason")
-	res, err = mutate.Object(d, nil, policy.Default())
+	res, err = mutate.Object(d, nil, policy.Default(), testNow)
 	require.NoError(t, err)
 	assert.Empty(t, res.Exempted)
 	assert.Contains(t, res.Applied, "set-api-prestop")
@@ -174,11 +176,14 @@ func TestPatchIsDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	obj, _, err := manifest.Decode(raw)
 	require.NoError(t, err)
-	first, err := mutate.Object(obj, nil, policy.Default())
+	first, err := mutate.Object(obj, nil, policy.Default(), testNow)
 	require.NoError(t, err)
 	for i := 0; i < 30; i++ {
-		again, err := mutate.Object(obj, nil, policy.Default())
+		again, err := mutate.Object(obj, nil, policy.Default(), testNow)
 		require.NoError(t, err)
 		require.Equal(t, first.Patch, again.Patch, "run %d", i)
 	}
 }
+
+// testNow is the time exemptions are judged at in these tests, far from any run's date.
+var testNow = time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC)

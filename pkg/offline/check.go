@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/laminar/ha-webhook/internal/version"
-	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/report"
@@ -26,13 +26,13 @@ type Options struct {
 	// AsWritten judges objects as written instead of after the webhook's
 	// mutation (--no-mutate).
 	AsWritten bool
+	// Clock is the time exemptions are judged at; nil is the wall clock.
+	Clock admit.Clock
 }
 
 // Check judges every Laminar object of the sources, in input order, as the
-// webhook pair would on CREATE: the mutating handler's step (mutate.Object on the
-// object as written, unless mutation is off in its namespace), then the
-// validating handler's (validate.Judge on the result, with the namespace's
-// enforcement mode and the object's exemption annotations). Namespaces come from
+// webhook pair would on CREATE: the mutating handler's Decide on the object as
+// written, then the validating handler's on the result. Namespaces come from
 // Namespace objects in the input; others get the policy's defaults. Objects that
 // are not Laminar's, and kinds the webhook does not judge, are skipped.
 func Check(srcs []Source, opts Options) *report.Report {
@@ -42,6 +42,7 @@ func Check(srcs []Source, opts Options) *report.Report {
 	}
 	r := report.New(report.Tool{Name: ToolName, Version: version.Version}, !opts.AsWritten)
 	sources, ns := parseAll(srcs)
+	e := newEngine(p, ns, opts.Clock)
 	for _, src := range sources {
 		if src.Err != nil {
 			r.AddError(report.InputError{File: src.Name, Message: src.Err.Error()})
@@ -53,13 +54,13 @@ func Check(srcs []Source, opts Options) *report.Report {
 				continue
 			}
 			r.Summary.Documents++
-			checkDocument(r, src.Name, pd, p, ns, opts.AsWritten)
+			checkDocument(r, src.Name, pd, e, opts.AsWritten)
 		}
 	}
 	return r
 }
 
-func checkDocument(r *report.Report, file string, pd parsedDoc, p *policy.Policy, ns Namespaces, asWritten bool) {
+func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWritten bool) {
 	doc := pd.doc
 	if pd.err != nil {
 		line, msg := yamlErrorLine(doc, pd.err)
@@ -76,7 +77,7 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, p *policy.Policy
 			r.AddError(report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: start.Line, Message: o.Err.Error()})
 			continue
 		}
-		j, err := judge(o, p, ns, asWritten)
+		j, err := e.judge(o, asWritten)
 		if err != nil {
 			r.AddError(report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: start.Line, Message: err.Error()})
 			continue
@@ -86,27 +87,28 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, p *policy.Policy
 		}
 		w := j.Workload
 		out := report.Object{
-			File:             file,
-			Document:         doc.Index,
-			Item:             o.Item,
-			Line:             start.Line,
-			Column:           start.Column,
-			Source:           doc.HelmSource(),
-			APIVersion:       o.GVK.GroupVersion().String(),
-			Kind:             o.GVK.Kind,
-			Namespace:        w.Meta.Namespace,
-			Name:             w.Name(),
-			Role:             string(w.Role),
-			Enforce:          j.Switches.enforce,
-			Mutate:           j.Switches.mutate,
-			DefaultsApplied:  j.Mutation.Applied,
-			DefaultsExempted: j.Mutation.Exempted,
-			Notes:            j.Switches.notes,
+			File:       file,
+			Document:   doc.Index,
+			Item:       o.Item,
+			Line:       start.Line,
+			Column:     start.Column,
+			Source:     doc.HelmSource(),
+			APIVersion: o.GVK.GroupVersion().String(),
+			Kind:       o.GVK.Kind,
+			Namespace:  w.Meta.Namespace,
+			Name:       w.Name(),
+			Role:       string(w.Role),
+			Enforce:    j.Validation.Switch.Mode,
+			Mutate:     j.Mutation.Switch.Mode,
+			Notes:      j.Notes(),
 		}
-		if ex := exempt.Read(w.Meta.Annotations); ex.Requested() {
+		if res := j.Mutation.Mutation; res != nil {
+			out.DefaultsApplied, out.DefaultsExempted = res.Applied, res.Exempted
+		}
+		if ex := j.Validation.Subject.Exemption; ex.Requested() {
 			out.Exemption = &report.Exemption{Rules: ex.Rules, Reason: ex.Reason, Until: ex.UntilText}
 		}
-		for _, f := range j.Decision.Findings {
+		for _, f := range j.Decision().Findings {
 			pos, _ := loc.Field(o.Item, f.Err.Field)
 			v := violation(f.Violation, pos)
 			v.Outcome = string(f.Outcome)
@@ -137,7 +139,7 @@ func violation(v validate.Violation, pos manifest.Position) report.Violation {
 	out.Message, out.Fix = splitDetail(v.RuleID, e.Detail)
 	if out.Message == "" {
 		if r, ok := rules.ByID(v.RuleID); ok {
-			out.Message = r.Summary
+			out.Message = r.Describe().Summary
 		}
 	}
 	return out

@@ -1,12 +1,18 @@
 package offline
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
-	"github.com/laminar/ha-webhook/pkg/exempt"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
-	"github.com/laminar/ha-webhook/pkg/mutate"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -64,31 +70,46 @@ func parseAll(srcs []Source) ([]parsedSource, Namespaces) {
 	return out, ns
 }
 
-// switches are the webhook's per-namespace settings for one object.
-type switches struct {
-	enforce string // policy.ModeDeny, ModeWarn or ModeOff
-	mutate  string // policy.MutateOn or MutateOff
-	notes   []string
+// Labels implements admit.Namespaces.
+func (n Namespaces) Labels(_ context.Context, name string) (map[string]string, bool) {
+	l, ok := n[name]
+	return l, ok
 }
 
-// switchesFor reads the switches as the admission handlers do: the namespace's
-// label when it has one with an allowed value, else the policy's default (with a
-// note when the label's value is not allowed). An object without a namespace, or
-// in a namespace the input does not define, gets the policy's defaults, as the
-// webhook does for a namespace it does not know.
-func switchesFor(w *workload.Workload, p *policy.Policy, ns Namespaces) switches {
-	labels := ns[w.Meta.Namespace]
-	var s switches
-	var note string
-	s.enforce, note = p.EnforceMode(labels)
-	if note != "" {
-		s.notes = append(s.notes, note)
+// engine is the webhook pair as the offline check runs it: the same handlers'
+// Decide, over requests made from the manifests, so the CLI and the cluster
+// cannot disagree on what is judged or how.
+type engine struct {
+	mutator   *admit.Mutator
+	validator *admit.Validator
+}
+
+func newEngine(p *policy.Policy, ns Namespaces, clock admit.Clock) engine {
+	src := admit.Static(p)
+	return engine{
+		mutator:   &admit.Mutator{Policy: src, Namespaces: ns, Clock: clock},
+		validator: &admit.Validator{Policy: src, Namespaces: ns, Clock: clock},
 	}
-	s.mutate, note = p.MutateMode(labels)
-	if note != "" {
-		s.notes = append(s.notes, note)
+}
+
+// createRequest is the CREATE an API server would send for the object; its
+// namespace is the object's own, as kubectl sends it.
+func createRequest(o manifest.Object, raw []byte) admission.Request {
+	var meta struct {
+		Metadata struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
 	}
-	return s
+	_ = json.Unmarshal(raw, &meta) // the object was decoded already; a failure only leaves the names empty
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID:       "offline",
+		Kind:      metav1.GroupVersionKind(o.GVK),
+		Name:      meta.Metadata.Name,
+		Namespace: meta.Metadata.Namespace,
+		Operation: admissionv1.Create,
+		Object:    runtime.RawExtension{Raw: raw},
+	}}
 }
 
 // judged is one Laminar object after the engine.
@@ -96,70 +117,74 @@ type judged struct {
 	// Workload is the object judged: mutated, unless judged as written or mutation
 	// is off in its namespace.
 	Workload *workload.Workload
-	Switches switches
-	// Mutation is the mutating webhook's result; zero when it did not run.
-	Mutation mutate.Result
-	Mutated  bool
-	// Decision is the validating webhook's; empty when enforcement is off.
-	Decision validate.Decision
+	// Mutation and Validation are the two webhooks' verdicts.
+	Mutation, Validation admit.Verdict
 }
 
-// judgeable reports whether the webhook judges the object at all: a Laminar
-// workload that is not being deleted.
-func judgeable(o manifest.Object) (*workload.Workload, bool) {
-	if o.Typed == nil || o.Err != nil {
-		return nil, false
+// Notes are the namespace-label notes both webhooks would send as warnings.
+func (j *judged) Notes() []string {
+	var notes []string
+	for _, n := range []string{j.Mutation.Switch.Note, j.Validation.Switch.Note} {
+		if n != "" {
+			notes = append(notes, n)
+		}
 	}
-	w, ok := workload.FromObject(o.Typed)
-	if !ok || w.Meta.DeletionTimestamp != nil {
-		return nil, false
-	}
-	return w, true
+	return notes
 }
 
-// mutateObject runs the mutating webhook's step on one object, honouring the
-// namespace's mutate switch; ok is false when the object is not judged at all.
-func mutateObject(o manifest.Object, p *policy.Policy, ns Namespaces) (res mutate.Result, s switches, ran, ok bool, err error) {
-	w, ok := judgeable(o)
-	if !ok {
-		return mutate.Result{}, switches{}, false, false, nil
+// Decision is the validating webhook's; empty when enforcement is off.
+func (j *judged) Decision() validate.Decision {
+	if d := j.Validation.Decision; d != nil {
+		return *d
 	}
-	s = switchesFor(w, p, ns)
-	if s.mutate == policy.MutateOff {
-		return mutate.Result{}, s, false, true, nil
-	}
-	res, err = mutate.Object(o.Typed, o.JSON, p)
-	if err != nil {
-		return mutate.Result{}, s, false, true, fmt.Errorf("mutate: %w", err)
-	}
-	return res, s, true, true, nil
+	return validate.Decision{}
 }
 
-// judge runs both webhook steps on one object, as a CREATE: mutation (unless
-// asWritten or off in the namespace), then validation of the result with the
-// namespace's enforcement mode and the object's exemptions. nil when the object
-// is not judged at all.
-func judge(o manifest.Object, p *policy.Policy, ns Namespaces, asWritten bool) (*judged, error) {
-	w, ok := judgeable(o)
-	if !ok {
+// mutateObject runs the mutating webhook on one object; nil when the webhook
+// does not judge it.
+func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
+	if o.Err != nil {
 		return nil, nil
 	}
-	j := &judged{Workload: w, Switches: switchesFor(w, p, ns)}
-	if !asWritten {
-		res, _, ran, _, err := mutateObject(o, p, ns)
-		if err != nil {
-			return nil, err
-		}
-		if ran {
-			mw, ok := workload.FromObject(res.Object)
-			if !ok {
-				return nil, fmt.Errorf("mutate: the mutated object is no longer a Laminar workload")
-			}
-			j.Workload, j.Mutation, j.Mutated = mw, res, true
+	v := e.mutator.Decide(context.Background(), createRequest(o, o.JSON))
+	if v.Err != nil {
+		return nil, fmt.Errorf("mutate: %w", v.Err)
+	}
+	if !v.Judged {
+		return nil, nil
+	}
+	return &v, nil
+}
+
+// judge runs both webhooks on one object, as a CREATE: mutation (whose patch is
+// kept unless asWritten), then validation of the result. nil when the object is
+// not judged at all.
+func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
+	mv, err := e.mutateObject(o)
+	if err != nil || mv == nil {
+		return nil, err
+	}
+	j := &judged{Mutation: *mv}
+	raw := o.JSON
+	if asWritten {
+		j.Mutation.Mutation = nil
+	} else if res := mv.Mutation; res != nil && len(res.Patch) > 0 {
+		if raw, err = json.Marshal(res.Object); err != nil {
+			return nil, fmt.Errorf("mutate: encode the mutated object: %w", err)
 		}
 	}
-	if j.Switches.enforce != policy.ModeOff {
-		j.Decision = validate.Judge(j.Workload, p, validate.Context{Mode: j.Switches.enforce, Now: exempt.Now()})
+	j.Validation = e.validator.Decide(context.Background(), createRequest(o, raw))
+	if j.Validation.Err != nil {
+		return nil, fmt.Errorf("validate: %w", j.Validation.Err)
 	}
+	obj, err := workload.Decode(schema.GroupVersionKind(o.GVK), raw)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	w, ok := workload.FromObject(obj)
+	if !ok {
+		return nil, fmt.Errorf("mutate: the mutated object is no longer a Laminar workload")
+	}
+	j.Workload = w
 	return j, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 
+	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/report"
@@ -24,18 +25,20 @@ type MutateStats struct {
 // Laminar object as the mutating webhook would leave it: the object as written
 // with the webhook's JSON patch applied, the same patch the admission handler
 // returns (none where mutation is off in the object's namespace, from a
-// Namespace object in the input or the policy's default). Every other document — other kinds, objects that are not Laminar's,
+// Namespace object in the input or the policy's default), with exemptions
+// judged at clock's time (nil: the wall clock). Every other document — other kinds, objects that are not Laminar's,
 // Laminar objects already complete, comment-only documents, and documents that
 // cannot be read — is written byte for byte as it came, with its own separator
 // line; documents holding only blank lines are dropped. Documents are separated
 // by "---". The returned errors are the inputs and documents that could not be
 // read; err is a write error.
-func Mutate(w io.Writer, srcs []Source, p *policy.Policy) (stats MutateStats, errs []report.InputError, err error) {
+func Mutate(w io.Writer, srcs []Source, p *policy.Policy, clock admit.Clock) (stats MutateStats, errs []report.InputError, err error) {
 	if p == nil {
 		p = policy.Default()
 	}
 	out := bufio.NewWriter(w)
 	sources, ns := parseAll(srcs)
+	e := newEngine(p, ns, clock)
 	for _, src := range sources {
 		if src.Err != nil {
 			errs = append(errs, report.InputError{File: src.Name, Message: src.Err.Error()})
@@ -46,7 +49,7 @@ func Mutate(w io.Writer, srcs []Source, p *policy.Policy) (stats MutateStats, er
 			if len(bytes.TrimSpace(doc.Text)) == 0 {
 				continue
 			}
-			text, docErrs := mutateDocument(src.Name, pd, p, ns, &stats)
+			text, docErrs := mutateDocument(src.Name, pd, e, &stats)
 			errs = append(errs, docErrs...)
 			switch {
 			case len(doc.Separator) > 0:
@@ -69,7 +72,7 @@ func Mutate(w io.Writer, srcs []Source, p *policy.Policy) (stats MutateStats, er
 
 // mutateDocument returns the document's new text: its own text when nothing in it
 // is patched or it cannot be read.
-func mutateDocument(file string, pd parsedDoc, p *policy.Policy, ns Namespaces, stats *MutateStats) ([]byte, []report.InputError) {
+func mutateDocument(file string, pd parsedDoc, e engine, stats *MutateStats) ([]byte, []report.InputError) {
 	doc, content := pd.doc, pd.content
 	if doc.Blank() {
 		return doc.Text, nil
@@ -90,14 +93,15 @@ func mutateDocument(file string, pd parsedDoc, p *policy.Policy, ns Namespaces, 
 			errs = append(errs, report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: loc.Object(o.Item).Line, Message: o.Err.Error()})
 			continue
 		}
-		res, _, ran, _, err := mutateObject(o, p, ns)
+		v, err := e.mutateObject(o)
 		if err != nil {
 			errs = append(errs, report.InputError{File: file, Document: doc.Index, Item: o.Item, Message: err.Error()})
 			continue
 		}
-		if !ran || len(res.Patch) == 0 {
+		if v == nil || v.Mutation == nil || len(v.Mutation.Patch) == 0 {
 			continue
 		}
+		res := v.Mutation
 		mutated++
 		prefix := ""
 		if o.Item > 0 {

@@ -154,9 +154,9 @@ func TestSARIF(t *testing.T) {
 	assert.Equal(t, "v9", run.Tool.Driver.Version)
 
 	// Every check of the catalog is a rule, with its summary and level; defaults are not.
-	var checks []rules.Rule
-	for _, r := range rules.All() {
-		if r.Action != rules.ActionDefault {
+	var checks []rules.Description
+	for _, entry := range rules.All() {
+		if r := entry.Describe(); r.Action != rules.ActionDefault {
 			checks = append(checks, r)
 		}
 	}

@@ -134,7 +134,8 @@ func sarifLevel(actionOrOutcome string) string {
 func SARIF(w io.Writer, r *Report) error {
 	var ruleList []sarifRule
 	index := map[string]int{}
-	for _, rule := range rules.All() {
+	for _, entry := range rules.All() {
+		rule := entry.Describe()
 		if rule.Action == rules.ActionDefault {
 			continue // defaults are filled in, never reported
 		}

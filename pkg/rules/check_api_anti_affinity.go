@@ -11,7 +11,7 @@ import (
 
 // checkAPIAntiAffinity denies an api whose pods may all land on one node: it needs an
 // anti-affinity term (preferred or required) on the node key that selects its own pods.
-func checkAPIAntiAffinity(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkAPIAntiAffinity(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	key := p.API.AntiAffinity.TopologyKey
 	req, pref := antiAffinityTerms(&w.Template.Spec, key)
 	for _, t := range append(req, pref...) {

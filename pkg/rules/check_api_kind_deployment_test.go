@@ -12,9 +12,9 @@ func TestCheckAPIKindDeployment(t *testing.T) {
 		assertErrs(t, id, runCheck(t, id, apiStatefulSet(), pol()), invalid("kind", "StatefulSet", "Deployment"))
 	})
 	t.Run("an api Deployment is not judged", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, apiDeployment())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, apiDeployment())))
 	})
 	t.Run("a controller StatefulSet is not judged", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, controllerStatefulSet())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, controllerStatefulSet())))
 	})
 }

@@ -13,7 +13,7 @@ import (
 
 // checkAPIMaxUnavailable denies a rolling update that may stop every replica at
 // once. Percentages round down, as the Deployment controller rounds them.
-func checkAPIMaxUnavailable(w *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkAPIMaxUnavailable(w *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	s := w.Deployment.Spec.Strategy
 	if s.Type == appsv1.RecreateDeploymentStrategyType || s.RollingUpdate == nil || s.RollingUpdate.MaxUnavailable == nil {
 		return nil

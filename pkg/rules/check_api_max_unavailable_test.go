@@ -58,6 +58,6 @@ func TestCheckAPIMaxUnavailable(t *testing.T) {
 		assertNoErrs(t, runCheck(t, id, d, pol()))
 	})
 	t.Run("not for StatefulSets", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, apiStatefulSet())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, apiStatefulSet())))
 	})
 }

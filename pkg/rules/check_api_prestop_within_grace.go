@@ -14,7 +14,7 @@ import (
 
 // checkAPIPreStopWithinGrace denies a preStop delay as long as the grace period: the
 // kubelet would kill the container before it drained a single request.
-func checkAPIPreStopWithinGrace(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkAPIPreStopWithinGrace(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.API.ContainerName)
 	if c == nil || c.Lifecycle == nil || c.Lifecycle.PreStop == nil {
 		return nil

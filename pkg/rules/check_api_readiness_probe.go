@@ -10,6 +10,6 @@ import (
 
 // checkAPIReadinessProbe denies an api with no readiness probe: without one, a
 // rollout sends traffic to pods that cannot serve it yet.
-func checkAPIReadinessProbe(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkAPIReadinessProbe(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	return requireProbe(w, p, "readiness", "readinessProbe", p.API.Probes.Readiness, func(c *corev1.Container) *corev1.Probe { return c.ReadinessProbe })
 }

@@ -10,7 +10,7 @@ import (
 
 // checkAPIStrategyRolling denies Recreate: it stops every API pod before starting
 // new ones, so each rollout is an outage.
-func checkAPIStrategyRolling(w *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkAPIStrategyRolling(w *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	if t := w.Deployment.Spec.Strategy.Type; t == appsv1.RecreateDeploymentStrategyType {
 		return field.ErrorList{field.Invalid(workload.SpecPath.Child("strategy", "type"), t,
 			"stops every api replica before starting new ones, so each rollout is an outage; fix: use RollingUpdate with maxUnavailable 0, maxSurge 1")}

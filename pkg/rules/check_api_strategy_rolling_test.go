@@ -26,6 +26,6 @@ func TestCheckAPIStrategyRolling(t *testing.T) {
 		})
 	}
 	t.Run("not for StatefulSets", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, apiStatefulSet())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, apiStatefulSet())))
 	})
 }

@@ -11,7 +11,7 @@ import (
 
 // checkAPIZoneSpread denies an api that could sit in a single zone: it needs a
 // topology spread constraint on the zone key selecting its own pods.
-func checkAPIZoneSpread(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkAPIZoneSpread(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	key := p.API.ZoneSpread.TopologyKey
 	for _, c := range w.Template.Spec.TopologySpreadConstraints {
 		if c.TopologyKey == key && selectsPods(c.LabelSelector, w.Template.Labels) {

@@ -11,7 +11,7 @@ import (
 
 // checkControllerAntiAffinity denies controllers that may share a node: a preferred
 // term is not enough, because the scheduler may still co-locate leader and standby.
-func checkControllerAntiAffinity(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerAntiAffinity(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	key := p.Controller.AntiAffinity.TopologyKey
 	req, _ := antiAffinityTerms(&w.Template.Spec, key)
 	for _, t := range req {

@@ -12,7 +12,7 @@ import (
 // checkControllerCheckpointInterval warns when checkpoints are further apart than
 // the guide's 30s: a failover then replays more work. Its details are terse because
 // a warning, path and rule ID included, must fit in 120 characters.
-func checkControllerCheckpointInterval(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerCheckpointInterval(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return nil

@@ -13,7 +13,7 @@ import (
 
 // checkControllerCheckpointURL denies checkpoints written anywhere but durable
 // object storage: a local path or file URL dies with the volume it protects.
-func checkControllerCheckpointURL(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerCheckpointURL(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	s, ok := checkpointURL(w, p)
 	if !ok || s.FromRef {
 		return nil

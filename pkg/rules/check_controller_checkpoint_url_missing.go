@@ -10,7 +10,7 @@ import (
 // checkControllerCheckpointURLMissing warns when no checkpoint URL can be seen: it
 // may come from config this webhook cannot read, so it is not denied. Its details
 // are terse because a warning, path and rule ID included, must fit in 120 characters.
-func checkControllerCheckpointURLMissing(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerCheckpointURLMissing(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return nil

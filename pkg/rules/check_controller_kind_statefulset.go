@@ -9,7 +9,7 @@ import (
 
 // checkControllerKindStatefulSet denies a controller Deployment: RocksDB needs a
 // volume that stays with its pod, which only a StatefulSet's claim templates give.
-func checkControllerKindStatefulSet(w *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkControllerKindStatefulSet(w *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	if w.Kind == workload.KindStatefulSet {
 		return nil
 	}

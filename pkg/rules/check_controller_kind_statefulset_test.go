@@ -16,6 +16,6 @@ func TestCheckControllerKindStatefulSet(t *testing.T) {
 			invalid("kind", "Deployment", "per-pod persistent volume", "StatefulSet with a volumeClaimTemplate"))
 	})
 	t.Run("the api is not judged", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, apiDeployment())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, apiDeployment())))
 	})
 }

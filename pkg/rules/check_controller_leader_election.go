@@ -11,7 +11,7 @@ import (
 
 // checkControllerLeaderElection denies several controller replicas without leader
 // election: each would process the same pipelines.
-func checkControllerLeaderElection(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerLeaderElection(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil || w.Replicas() <= 1 {
 		return nil

@@ -12,7 +12,7 @@ import (
 // checkControllerLeaderElectionTiming denies timings client-go's leader election
 // refuses at start-up (lease > renew deadline > 1.2 × retry period), which would
 // crash-loop every replica. A flag left out counts as the policy's value.
-func checkControllerLeaderElectionTiming(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerLeaderElectionTiming(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return nil

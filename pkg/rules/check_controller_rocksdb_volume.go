@@ -11,7 +11,7 @@ import (
 
 // checkControllerRocksDBVolume denies a controller whose RocksDB is not on a
 // volumeClaimTemplate: on emptyDir or hostPath the state dies with the pod or node.
-func checkControllerRocksDBVolume(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerRocksDBVolume(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return nil

@@ -109,7 +109,7 @@ func TestCheckControllerRocksDBVolume(t *testing.T) {
 		assertNoErrs(t, runCheck(t, id, controllerStatefulSet(ctlPod(func(s *corev1.PodSpec) { s.Containers = nil })), pol()))
 	})
 	t.Run("a controller Deployment is left to controller-kind-statefulset", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, controllerDeployment())))
-		assert.False(t, rule(t, id).AppliesTo(wl(t, apiStatefulSet(func(*appsv1.StatefulSet) {}))))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, controllerDeployment())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, apiStatefulSet(func(*appsv1.StatefulSet) {}))))
 	})
 }

@@ -12,7 +12,7 @@ import (
 // checkControllerStorageClass denies RocksDB on a storage class that is not known to
 // be fast SSD. Leaving the class out means "whatever the cluster default is", which
 // is often a slow disk, so it is denied too.
-func checkControllerStorageClass(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerStorageClass(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	claims, idx := rocksDBClaims(w, p)
 	var errs field.ErrorList
 	for n, claim := range claims {

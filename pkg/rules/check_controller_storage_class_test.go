@@ -71,6 +71,6 @@ func TestCheckControllerStorageClass(t *testing.T) {
 		assertNoErrs(t, runCheck(t, id, controllerStatefulSet(ctlClaims()), pol()))
 	})
 	t.Run("a controller Deployment is not judged", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, controllerDeployment())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, controllerDeployment())))
 	})
 }

@@ -10,7 +10,7 @@ import (
 
 // checkControllerStorageSize denies a RocksDB volume smaller than the policy's
 // minimum: compaction needs headroom, and a full volume stops the controller.
-func checkControllerStorageSize(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkControllerStorageSize(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	claims, idx := rocksDBClaims(w, p)
 	min := p.Controller.Storage.MinSize
 	var errs field.ErrorList

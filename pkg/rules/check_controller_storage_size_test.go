@@ -59,6 +59,6 @@ func TestCheckControllerStorageSize(t *testing.T) {
 		assertNoErrs(t, runCheck(t, id, s, pol(func(p *policy.Policy) { p.Controller.Storage.VolumeName = "data" })))
 	})
 	t.Run("a controller Deployment is not judged", func(t *testing.T) {
-		assert.False(t, rule(t, id).AppliesTo(wl(t, controllerDeployment())))
+		assert.False(t, checkRule(t, id).AppliesTo(wl(t, controllerDeployment())))
 	})
 }

@@ -8,12 +8,8 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// checkExemptionExpired warns that an exemption has run out and its rules apply again.
-func checkExemptionExpired(w *workload.Workload, _ *policy.Policy) field.ErrorList {
-	e := exempt.Read(w.Meta.Annotations)
-	if !e.Valid() || !e.Expired(exempt.Now()) {
-		return nil
-	}
-	return field.ErrorList{field.Invalid(exempt.Path(exempt.AnnotationUntil), e.UntilText,
-		"exemption expired; rules apply again")}
+// checkExemptionExpired warns that an exemption has run out at the time the
+// request is judged (exempt.ValidateNotExpired).
+func checkExemptionExpired(w *workload.Workload, _ *policy.Policy, s Situation) field.ErrorList {
+	return exempt.ValidateNotExpired(exempt.Read(w.Meta.Annotations), s.Now)
 }

@@ -16,20 +16,9 @@ func annotated(a map[string]string) runtime.Object {
 	return apiDeployment(func(d *appsv1.Deployment) { d.Annotations = a })
 }
 
-// frozenNow pins the exemption clock for one test.
-func frozenNow(t *testing.T, at string) {
-	t.Helper()
-	now, err := time.Parse(time.RFC3339, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := exempt.Now
-	exempt.Now = func() time.Time { return now }
-	t.Cleanup(func() { exempt.Now = old })
-}
-
 func TestCheckExemptions(t *testing.T) {
-	frozenNow(t, "2026-06-01T00:00:00Z")
+	// Every date is relative to the time the checks are judged at.
+	stamp := func(d time.Duration) string { return testNow.Add(d).Format(time.RFC3339) }
 	const (
 		reasonPath = "metadata.annotations[ha.laminar.io/exempt-reason]"
 		untilPath  = "metadata.annotations[ha.laminar.io/exempt-until]"
@@ -49,14 +38,14 @@ func TestCheckExemptions(t *testing.T) {
 			want: []wantErr{required(reasonPath)}},
 		{name: "empty exemption list asks for nothing", id: "exemption-reason", obj: annotated(map[string]string{exempt.AnnotationRules: " , "})},
 
-		{name: "until parses", id: "exemption-until", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: "2026-12-31T00:00:00Z"})},
-		{name: "until is a bare date", id: "exemption-until", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: "2026-12-31"}),
-			want: []wantErr{invalid(untilPath, "2026-12-31", "not an RFC 3339 time")}},
+		{name: "until parses", id: "exemption-until", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: stamp(200 * 24 * time.Hour)})},
+		{name: "until is a bare date", id: "exemption-until", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: testNow.Format(time.DateOnly)}),
+			want: []wantErr{invalid(untilPath, testNow.Format(time.DateOnly), "not an RFC 3339 time")}},
 
-		{name: "not yet expired", id: "exemption-expired", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: "2026-06-01T00:00:01Z"})},
-		{name: "expired at the second", id: "exemption-expired", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: "2026-06-01T00:00:00Z"}),
-			want: []wantErr{invalid(untilPath, "2026-06-01T00:00:00Z", "expired")}},
-		{name: "an invalid exemption is not reported as expired", id: "exemption-expired", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationUntil: "2020-01-01T00:00:00Z"})},
+		{name: "not yet expired", id: "exemption-expired", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: stamp(time.Second)})},
+		{name: "expired at the second", id: "exemption-expired", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "r", exempt.AnnotationUntil: stamp(0)}),
+			want: []wantErr{invalid(untilPath, stamp(0), "expired")}},
+		{name: "an invalid exemption is not reported as expired", id: "exemption-expired", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationUntil: stamp(-365 * 24 * time.Hour)})},
 
 		{name: "known rules", id: "exemption-unknown-rule", obj: annotated(map[string]string{exempt.AnnotationRules: "replicas-min, api-zone-spread", exempt.AnnotationReason: "r"})},
 		{name: "typo and self-exemption", id: "exemption-unknown-rule", obj: annotated(map[string]string{exempt.AnnotationRules: "replica-min,exemption-reason,api-zone-spread", exempt.AnnotationReason: "r"}),

@@ -10,7 +10,7 @@ import (
 // checkLabelsSelectable warns when only the pod template carries the Laminar label:
 // the webhook configurations select objects by their own labels, so in a cluster
 // such an object would never reach this webhook. It matters to the offline check.
-func checkLabelsSelectable(w *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkLabelsSelectable(w *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	if role, ok := workload.RoleFromLabels(w.Meta.Labels); ok && role == w.Role {
 		return nil
 	}

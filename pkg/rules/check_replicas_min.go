@@ -18,7 +18,7 @@ func replicasFor(r workload.Role, p *policy.Policy) policy.Replicas {
 }
 
 // checkReplicasMin denies a workload that one pod failure takes down entirely.
-func checkReplicasMin(w *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkReplicasMin(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	min := replicasFor(w.Role, p).Min
 	if n := w.Replicas(); n < min {
 		return field.ErrorList{field.Invalid(workload.SpecPath.Child("replicas"), n,

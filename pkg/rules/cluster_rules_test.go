@@ -82,12 +82,11 @@ func apiIn(mods ...func(*appsv1.Deployment)) *appsv1.Deployment {
 
 func runClusterCheck(t *testing.T, id string, obj runtime.Object, s Situation) (errs []string) {
 	t.Helper()
-	r := rule(t, id)
-	require.NotNil(t, r.ClusterCheck)
+	r := checkRule(t, id)
 	if s.Ctx == nil {
 		s.Ctx = context.Background()
 	}
-	for _, e := range r.ClusterCheck(wl(t, obj), policy.Default(), s) {
+	for _, e := range runCheckIn(t, id, obj, policy.Default(), s) {
 		assertDetailForm(t, r, e.Detail)
 		errs = append(errs, e.Field+": "+e.Detail)
 	}
@@ -180,9 +179,8 @@ func TestRelatedChecks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := rule(t, tc.id)
-			require.NotNil(t, r.Related)
-			assertErrs(t, tc.id, r.Related(tc.obj, tc.target, policy.Default()), tc.want...)
+			r := relatedRule(t, tc.id)
+			assertErrs(t, tc.id, r.Judge(tc.obj, tc.target, policy.Default()), tc.want...)
 		})
 	}
 }

@@ -1,11 +1,13 @@
 package rules_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -27,7 +29,8 @@ func TestRegistryEntries(t *testing.T) {
 	all := rules.All()
 	require.NotEmpty(t, all)
 	seen := map[string]bool{}
-	for _, r := range all {
+	for _, rule := range all {
+		r := rule.Describe()
 		t.Run(r.ID, func(t *testing.T) {
 			assert.Regexp(t, kebab, r.ID, "ID must be kebab-case")
 			assert.False(t, seen[r.ID], "duplicate ID")
@@ -39,9 +42,9 @@ func TestRegistryEntries(t *testing.T) {
 			}
 			assert.Len(t, slices.Compact(slices.Clone(r.Roles)), len(r.Roles), "roles repeat")
 			kinds := []string{workload.KindDeployment, workload.KindStatefulSet}
-			if r.IsRelated() {
+			if r.Related {
 				kinds = []string{rules.KindPodDisruptionBudget, rules.KindHorizontalPodAutoscaler}
-				assert.NotEmpty(t, r.Kinds, "a related rule names the kinds it judges")
+				assert.Len(t, r.Kinds, 1, "a related rule names the kind it judges")
 			}
 			for _, k := range r.Kinds {
 				assert.Contains(t, kinds, k)
@@ -50,47 +53,54 @@ func TestRegistryEntries(t *testing.T) {
 			assert.NotEmpty(t, strings.TrimSpace(r.Summary), "summary")
 			assert.NotContains(t, r.Summary, "\n", "summary is one line")
 
-			switch r.Action {
-			case rules.ActionDefault:
-				assert.NotNil(t, r.Default, "a default rule needs Default")
-				assert.Nil(t, r.Check, "a default rule must not have Check")
+			switch typed := rule.(type) {
+			case *rules.Default:
+				assert.NotNil(t, typed.Fill, "a default rule needs Fill")
+				assert.Equal(t, rules.ActionDefault, r.Action)
 				assert.True(t, strings.HasPrefix(r.ID, "set-"), "default rules are named set-*")
-			case rules.ActionDeny, rules.ActionWarn:
-				assert.Nil(t, r.Default, "a %s rule must not have Default", r.Action)
-				n := 0
-				for _, set := range []bool{r.Check != nil, r.ClusterCheck != nil, r.Related != nil} {
-					if set {
-						n++
-					}
-				}
-				assert.Equal(t, 1, n, "a %s rule needs exactly one of Check, ClusterCheck, Related", r.Action)
+			case *rules.Check:
+				assert.NotNil(t, typed.Judge, "a check needs Judge")
+				assert.Contains(t, []rules.Action{rules.ActionDeny, rules.ActionWarn}, r.Action)
+				assert.False(t, strings.HasPrefix(r.ID, "set-"), "set-* is for default rules")
+			case *rules.RelatedCheck:
+				assert.NotNil(t, typed.Judge, "a related check needs Judge")
+				assert.Contains(t, []rules.Action{rules.ActionDeny, rules.ActionWarn}, r.Action)
 				assert.False(t, strings.HasPrefix(r.ID, "set-"), "set-* is for default rules")
 			default:
-				t.Errorf("unknown action %q", r.Action)
+				t.Errorf("unknown rule type %T", rule)
 			}
 
 			got, ok := rules.ByID(r.ID)
 			assert.True(t, ok)
-			assert.Equal(t, r.ID, got.ID)
+			assert.Same(t, rule, got)
 		})
 	}
 	_, ok := rules.ByID("no-such-rule")
 	assert.False(t, ok)
 }
 
-func TestAllReturnsACopy(t *testing.T) {
+func TestAllReturnsAFreshList(t *testing.T) {
 	a := rules.All()
-	a[0].ID = "changed"
-	assert.NotEqual(t, "changed", rules.All()[0].ID)
+	first := a[0]
+	a[0] = nil
+	assert.Same(t, first, rules.All()[0])
 }
 
 func TestAppliesTo(t *testing.T) {
 	// Each role's objects meet each rule only if the rule lists that role and kind.
 	for _, obj := range []runtime.Object{rules.APIDeployment(), rules.APIStatefulSet(), rules.ControllerStatefulSet(), rules.ControllerDeployment()} {
 		w := mustWorkload(t, obj)
-		for _, r := range rules.All() {
-			want := slices.Contains(r.Roles, w.Role) && (len(r.Kinds) == 0 || slices.Contains(r.Kinds, w.Kind))
+		for r := range rules.Defaults() {
+			want := slices.Contains(r.Roles, w.Role) && (len(r.WorkloadKinds) == 0 || slices.Contains(r.WorkloadKinds, w.Kind))
 			assert.Equal(t, want, r.AppliesTo(w), "%s on %s %s", r.ID, w.Role, w.Kind)
+		}
+		for r := range rules.Checks() {
+			want := slices.Contains(r.Roles, w.Role) && (len(r.WorkloadKinds) == 0 || slices.Contains(r.WorkloadKinds, w.Kind))
+			assert.Equal(t, want, r.AppliesTo(w), "%s on %s %s", r.ID, w.Role, w.Kind)
+		}
+		for r := range rules.RelatedChecks() {
+			assert.Equal(t, slices.Contains(r.Roles, w.Role), r.AppliesTo(r.ObjectKind, w), "%s governing %s %s", r.ID, w.Role, w.Kind)
+			assert.False(t, r.AppliesTo(w.Kind, w), "%s judges a %s, not the workload", r.ID, r.ObjectKind)
 		}
 	}
 }
@@ -108,8 +118,8 @@ func applyDefaults(t *testing.T, obj runtime.Object, p *policy.Policy) []string 
 	t.Helper()
 	w := mustWorkload(t, obj)
 	var changed []string
-	for _, r := range rules.All() {
-		if r.Action == rules.ActionDefault && r.AppliesTo(w) && r.Default(w, p) {
+	for r := range rules.Defaults() {
+		if r.AppliesTo(w) && r.Fill(w, p) {
 			changed = append(changed, r.ID)
 		}
 	}
@@ -223,8 +233,7 @@ func TestCompliantObjectsPassEveryCheck(t *testing.T) {
 		"controller": rules.ControllerStatefulSet(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			res := validate.Workload(mustWorkload(t, obj), policy.Default())
-			assert.Empty(t, res.Violations)
+			assert.Empty(t, judge(t, obj, policy.Default()).Findings)
 		})
 	}
 }
@@ -244,8 +253,7 @@ func TestDefaultsSatisfyEveryDenyCheck(t *testing.T) {
 				obj := build()
 				applied := applyDefaults(t, obj, p)
 				assert.NotEmpty(t, applied)
-				res := validate.Workload(mustWorkload(t, obj), p)
-				assert.Empty(t, res.Denials(), "applied %v", applied)
+				assert.Empty(t, judge(t, obj, p).Denials(), "applied %v", applied)
 			})
 		}
 	}
@@ -262,10 +270,8 @@ func TestEveryDefaultRuleFires(t *testing.T) {
 			fired[id] = true
 		}
 	}
-	for _, r := range rules.All() {
-		if r.Action == rules.ActionDefault {
-			assert.True(t, fired[r.ID], "%s changed nothing on a minimal object", r.ID)
-		}
+	for r := range rules.Defaults() {
+		assert.True(t, fired[r.ID], "%s changed nothing on a minimal object", r.ID)
 	}
 }
 
@@ -329,7 +335,7 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 			func() (runtime.Object, *policy.Policy) {
 				return rules.APIDeployment(func(d *appsv1.Deployment) {
 					d.Annotations = map[string]string{"ha.laminar.io/exempt": "replicas-min", "ha.laminar.io/exempt-reason": "r",
-						"ha.laminar.io/exempt-until": "2000-01-01T00:00:00+01:00"}
+						"ha.laminar.io/exempt-until": judgedAt.Add(-time.Hour).In(time.FixedZone("", 3600)).Format(time.RFC3339)}
 				}), def()
 			},
 		},
@@ -366,21 +372,22 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 // validate.MaxWarningLength characters; a longer one is cut off mid-sentence.
 func TestWarningsFit(t *testing.T) {
 	cases := warnCases()
-	for _, r := range rules.All() {
+	// These need a cluster view: TestClusterWarningsFit in cluster_rules_test.go.
+	clusterAware := map[string]bool{"pdb-missing": true, "hpa-static-replicas": true}
+	for r := range rules.Checks() {
 		if r.Action != rules.ActionWarn {
 			continue
 		}
-		if r.ClusterCheck != nil {
-			continue // needs a cluster view: TestClusterWarningsFit in cluster_rules_test.go
+		if clusterAware[r.ID] {
+			continue
 		}
 		t.Run(r.ID, func(t *testing.T) {
 			builds, ok := cases[r.ID]
 			require.True(t, ok, "add cases for warn rule %s to warnCases", r.ID)
 			for i, build := range builds {
 				obj, p := build()
-				res := validate.Workload(mustWorkload(t, obj), p)
 				n := 0
-				for _, v := range res.Violations {
+				for _, v := range judge(t, obj, p).Findings {
 					if v.RuleID != r.ID {
 						continue
 					}
@@ -397,22 +404,50 @@ func TestWarningsFit(t *testing.T) {
 	}
 	for id := range cases {
 		r, ok := rules.ByID(id)
-		assert.True(t, ok && r.Action == rules.ActionWarn, "%s in warnCases is not a warn rule", id)
+		assert.True(t, ok && r.Describe().Action == rules.ActionWarn, "%s in warnCases is not a warn rule", id)
+	}
+	for id := range clusterAware {
+		r, ok := rules.ByID(id)
+		require.True(t, ok && r.Describe().Action == rules.ActionWarn, "%s is not a warn rule", id)
+		for _, build := range [][]func() (runtime.Object, *policy.Policy){cases["replicas-recommended"], cases["labels-selectable"]} {
+			obj, p := build[0]()
+			for _, f := range judge(t, obj, p).Findings {
+				assert.NotEqual(t, id, f.RuleID, "%s fires without a cluster view: give it warnCases", id)
+			}
+		}
 	}
 }
 
-func TestEachWalksTheCatalogInOrder(t *testing.T) {
+// judgedAt is the time these tests judge at, far from any run's date.
+var judgedAt = time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// judge runs the validating engine on obj as a CREATE in a deny-mode namespace
+// with no cluster view.
+func judge(t *testing.T, obj runtime.Object, p *policy.Policy) validate.Decision {
+	t.Helper()
+	c := validate.Context{Mode: policy.ModeDeny}
+	c.Ctx, c.Now = context.Background(), judgedAt
+	return validate.Judge(mustWorkload(t, obj), p, c)
+}
+
+func TestTheTablesWalkTheCatalogInOrder(t *testing.T) {
 	var ids []string
-	for r := range rules.Each() {
+	for r := range rules.Defaults() {
+		ids = append(ids, r.ID)
+	}
+	for r := range rules.Checks() {
+		ids = append(ids, r.ID)
+	}
+	for r := range rules.RelatedChecks() {
 		ids = append(ids, r.ID)
 	}
 	var want []string
 	for _, r := range rules.All() {
-		want = append(want, r.ID)
+		want = append(want, r.Describe().ID)
 	}
 	assert.Equal(t, want, ids)
 	n := 0
-	for range rules.Each() {
+	for range rules.Checks() {
 		n++
 		break
 	}

@@ -1,13 +1,19 @@
 // Package rules holds every Laminar HA rule: the defaults mutation fills in and the
 // checks validation enforces. Each rule is a small function in its own file; the
-// table in registry.go gives it a stable ID, the roles it applies to, its action and
-// the guide section it comes from. Documentation is generated from that table.
+// tables in registry.go give it a stable ID, the roles it applies to, its action and
+// the guide section it comes from. Documentation is generated from those tables.
+//
+// A rule is one of three types, so that what it does is known to the compiler:
+// a Default fills a workload, a Check judges a workload, a RelatedCheck judges an
+// object that governs a workload (a disruption budget, an autoscaler).
 package rules
 
 import (
-	"iter"
+	"context"
 	"slices"
+	"time"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/laminar/ha-webhook/pkg/policy"
@@ -26,74 +32,120 @@ const (
 	ActionWarn Action = "warn"
 )
 
+// Situation is what a check sees besides the object and the policy. The engines
+// build it once per request; a rule never reads a clock or the cluster itself.
+type Situation struct {
+	Ctx context.Context
+	// Now is the time the request is judged at (exemption expiry).
+	Now time.Time
+	// Old is the stored object on UPDATE, nil on CREATE.
+	Old *workload.Workload
+	// View is nil where no cluster state is known; cluster-aware rules then pass.
+	View View
+}
+
 // DefaultFunc fills unset fields of w and reports whether it changed anything.
 // It never replaces a value the user chose.
 type DefaultFunc func(w *workload.Workload, p *policy.Policy) bool
 
 // CheckFunc returns one error per violation, each with the field path, the bad
 // value and a detail that says what is wrong and how to fix it.
-type CheckFunc func(w *workload.Workload, p *policy.Policy) field.ErrorList
+type CheckFunc func(w *workload.Workload, p *policy.Policy, s Situation) field.ErrorList
 
-// Rule is one entry of the catalog.
-type Rule struct {
+// RelatedCheckFunc judges an object that governs a Laminar workload (a
+// PodDisruptionBudget, an autoscaler) against that workload.
+type RelatedCheckFunc func(obj runtime.Object, target *workload.Workload, p *policy.Policy) field.ErrorList
+
+// Meta is what every rule has.
+type Meta struct {
 	// ID is stable: exemptions, metrics and docs refer to it.
-	ID     string
-	Roles  []workload.Role
-	Action Action
-	// Kinds limits the rule to some workload kinds; empty means every kind.
-	Kinds []string
+	ID    string
+	Roles []workload.Role
 	// Section is the heading of the HA guide the rule comes from.
 	Section string
 	// Summary is one line for the rule table.
 	Summary string
-
-	// Default is set for ActionDefault rules; each other rule sets exactly one of
-	// Check (the workload alone), ClusterCheck (the workload in its cluster) and
-	// Related (an object governing a workload, of a kind in Kinds).
-	Default      DefaultFunc
-	Check        CheckFunc
-	ClusterCheck ClusterCheckFunc
-	Related      RelatedCheckFunc
 }
 
-// IsRelated reports whether the rule judges a related object rather than a workload.
-func (r *Rule) IsRelated() bool { return r.Related != nil }
-
-// AppliesTo reports whether the rule judges this workload.
-func (r *Rule) AppliesTo(w *workload.Workload) bool {
-	if r.IsRelated() || !slices.Contains(r.Roles, w.Role) {
-		return false
-	}
-	return len(r.Kinds) == 0 || slices.Contains(r.Kinds, w.Kind)
+// Default is a rule the mutating webhook runs.
+type Default struct {
+	Meta
+	// WorkloadKinds limits the rule to some workload kinds; empty means both.
+	WorkloadKinds []string
+	Fill          DefaultFunc
 }
 
-// All returns a copy of the catalog in its documented order.
-func All() []Rule { return slices.Clone(registry) }
-
-// Each yields every rule, in catalog order, by value: the engines walk the catalog
-// on every admission request, and a copy of the whole table each time is waste.
-func Each() iter.Seq[Rule] {
-	return func(yield func(Rule) bool) {
-		for _, r := range registry {
-			if !yield(r) {
-				return
-			}
-		}
-	}
+// Check is a rule the validating webhook runs on a workload.
+type Check struct {
+	Meta
+	Action Action
+	// WorkloadKinds limits the rule to some workload kinds; empty means both.
+	WorkloadKinds []string
+	Judge         CheckFunc
 }
 
-// ByID finds a rule by its ID.
-func ByID(id string) (Rule, bool) {
-	for _, r := range registry {
-		if r.ID == id {
-			return r, true
-		}
-	}
-	return Rule{}, false
+// RelatedCheck is a rule the validating webhook runs on an object that governs a
+// workload of one of Roles.
+type RelatedCheck struct {
+	Meta
+	Action Action
+	// ObjectKind is the kind of the governing object judged.
+	ObjectKind string
+	Judge      RelatedCheckFunc
 }
 
-// AppliesToRelated reports whether the rule judges a related object of kind that
-// governs target.
-func (r *Rule) AppliesToRelated(kind string, target *workload.Workload) bool {
-	return r.IsRelated() && slices.Contains(r.Kinds, kind) && slices.Contains(r.Roles, target.Role)
+// Rule is any entry of the catalog: a *Default, a *Check or a *RelatedCheck.
+type Rule interface {
+	// Describe is the rule as the catalog documents it.
+	Describe() Description
+	isRule()
+}
+
+// Description is a rule's catalog entry, whatever its type.
+type Description struct {
+	Meta
+	Action Action
+	// Kinds names what the rule is run on: workload kinds for defaults and checks
+	// (empty means both), the governing object's kind for related checks.
+	Kinds []string
+	// Related is set for rules that judge a governing object, not the workload.
+	Related bool
+}
+
+// Describe implements Rule.
+func (r *Default) Describe() Description {
+	return Description{Meta: r.Meta, Action: ActionDefault, Kinds: r.WorkloadKinds}
+}
+
+// Describe implements Rule.
+func (r *Check) Describe() Description {
+	return Description{Meta: r.Meta, Action: r.Action, Kinds: r.WorkloadKinds}
+}
+
+// Describe implements Rule.
+func (r *RelatedCheck) Describe() Description {
+	return Description{Meta: r.Meta, Action: r.Action, Kinds: []string{r.ObjectKind}, Related: true}
+}
+
+func (*Default) isRule()      {}
+func (*Check) isRule()        {}
+func (*RelatedCheck) isRule() {}
+
+// AppliesTo reports whether the default fills this workload.
+func (r *Default) AppliesTo(w *workload.Workload) bool {
+	return appliesTo(r.Roles, r.WorkloadKinds, w)
+}
+
+// AppliesTo reports whether the check judges this workload.
+func (r *Check) AppliesTo(w *workload.Workload) bool {
+	return appliesTo(r.Roles, r.WorkloadKinds, w)
+}
+
+// AppliesTo reports whether the check judges an object of kind that governs target.
+func (r *RelatedCheck) AppliesTo(kind string, target *workload.Workload) bool {
+	return r.ObjectKind == kind && slices.Contains(r.Roles, target.Role)
+}
+
+func appliesTo(roles []workload.Role, kinds []string, w *workload.Workload) bool {
+	return slices.Contains(roles, w.Role) && (len(kinds) == 0 || slices.Contains(kinds, w.Kind))
 }

@@ -89,7 +89,7 @@ func TestSetAPIStrategy(t *testing.T) {
 }
 
 func TestSetAPIStrategyOnlyForDeployments(t *testing.T) {
-	r := rule(t, "set-api-strategy")
+	r := defaultRule(t, "set-api-strategy")
 	assert.False(t, r.AppliesTo(wl(t, apiStatefulSet())))
 	assert.False(t, r.AppliesTo(wl(t, controllerDeployment())))
 	assert.True(t, r.AppliesTo(wl(t, apiDeployment())))

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -381,32 +382,49 @@ func wl(t *testing.T, obj runtime.Object) *workload.Workload {
 	return w
 }
 
-// rule looks a rule up by ID.
-func rule(t *testing.T, id string) *Rule {
+// ruleOf looks a rule of type R up by ID.
+func ruleOf[R Rule](t *testing.T, id string) R {
 	t.Helper()
 	r, ok := ByID(id)
 	require.True(t, ok, "rule %s is not in the registry", id)
-	return &r
+	typed, ok := r.(R)
+	require.True(t, ok, "rule %s is a %T", id, r)
+	return typed
 }
 
-// runCheck runs a check rule on obj, which the rule must apply to.
+func checkRule(t *testing.T, id string) *Check     { t.Helper(); return ruleOf[*Check](t, id) }
+func defaultRule(t *testing.T, id string) *Default { t.Helper(); return ruleOf[*Default](t, id) }
+func relatedRule(t *testing.T, id string) *RelatedCheck {
+	t.Helper()
+	return ruleOf[*RelatedCheck](t, id)
+}
+
+// testNow is the time checks are judged at in these tests, far from any run's date.
+var testNow = time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// runCheck runs a check rule on obj, which the rule must apply to, at testNow
+// with no cluster view.
 func runCheck(t *testing.T, id string, obj runtime.Object, p *policy.Policy) field.ErrorList {
 	t.Helper()
-	r := rule(t, id)
-	require.NotNil(t, r.Check, "rule %s has no check", id)
+	return runCheckIn(t, id, obj, p, Situation{Ctx: context.Background(), Now: testNow})
+}
+
+// runCheckIn runs a check rule on obj in situation s.
+func runCheckIn(t *testing.T, id string, obj runtime.Object, p *policy.Policy, s Situation) field.ErrorList {
+	t.Helper()
+	r := checkRule(t, id)
 	w := wl(t, obj)
 	require.True(t, r.AppliesTo(w), "rule %s does not apply to a %s %s", id, w.Role, w.Kind)
-	return r.Check(w, p)
+	return r.Judge(w, p, s)
 }
 
 // runDefault runs a default rule on obj, which the rule must apply to.
 func runDefault(t *testing.T, id string, obj runtime.Object, p *policy.Policy) bool {
 	t.Helper()
-	r := rule(t, id)
-	require.NotNil(t, r.Default, "rule %s has no default", id)
+	r := defaultRule(t, id)
 	w := wl(t, obj)
 	require.True(t, r.AppliesTo(w), "rule %s does not apply to a %s %s", id, w.Role, w.Kind)
-	return r.Default(w, p)
+	return r.Fill(w, p)
 }
 
 // assertDefaultIdempotent runs a default rule a second time: it must report no
@@ -451,7 +469,8 @@ func assertErrs(t *testing.T, id string, got field.ErrorList, want ...wantErr) {
 	if !assert.Len(t, got, len(want), "errors: %v", got) {
 		return
 	}
-	r := rule(t, id)
+	r, ok := ByID(id)
+	require.True(t, ok, "rule %s is not in the registry", id)
 	for i, w := range want {
 		e := got[i]
 		assert.Equal(t, w.Type, e.Type, "error %d type", i)
@@ -469,8 +488,9 @@ func assertErrs(t *testing.T, id string, got field.ErrorList, want ...wantErr) {
 }
 
 // assertDetailForm holds a detail to the catalog's message form.
-func assertDetailForm(t *testing.T, r *Rule, detail string) {
+func assertDetailForm(t *testing.T, rule Rule, detail string) {
 	t.Helper()
+	r := rule.Describe()
 	assert.NotEmpty(t, detail)
 	assert.False(t, strings.HasPrefix(detail, "fix:"), "%s: detail %q names no problem before its fix", r.ID, detail)
 	if r.Action == ActionDeny {

@@ -1,9 +1,7 @@
 package validate
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -34,16 +32,11 @@ const (
 type Context struct {
 	// Mode is the namespace's enforcement mode: policy.ModeDeny or policy.ModeWarn.
 	Mode string
-	// Old is the stored object on UPDATE, nil on CREATE.
-	Old *workload.Workload
-	// Now judges exemption expiry.
-	Now time.Time
-	// Ctx and View give cluster-aware rules the cluster; a nil View means unknown.
-	Ctx  context.Context
-	View rules.View
 	// Only, when not empty, limits the judgement to these rule IDs (a scale request
 	// is judged by the replica rules alone).
 	Only []string
+	// Situation is what the checks see: the time, the old object, the cluster.
+	rules.Situation
 }
 
 // Finding is a violation with what became of it.
@@ -67,11 +60,13 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 	var before map[string]bool
 	if c.Old != nil && p.Enforcement.Ratchet {
 		before = map[string]bool{}
-		for _, v := range WorkloadIn(c.Old, p, rules.Situation{Ctx: c.Ctx, View: c.View}, c.Only).Violations {
+		old := c.Situation
+		old.Old = nil
+		for _, v := range violations(c.Old, p, old, c.Only) {
 			before[sameness(v)] = true
 		}
 	}
-	return decide(WorkloadIn(w, p, rules.Situation{Ctx: c.Ctx, Old: c.Old, View: c.View}, c.Only), ex, before, c)
+	return decide(violations(w, p, c.Situation, c.Only), ex, before, c)
 }
 
 // JudgeRelated decides on an object that governs target (a disruption budget, an
@@ -81,16 +76,16 @@ func JudgeRelated(obj, old runtime.Object, kind string, target *workload.Workloa
 	var before map[string]bool
 	if old != nil && p.Enforcement.Ratchet {
 		before = map[string]bool{}
-		for _, v := range Related(old, kind, target, p).Violations {
+		for _, v := range relatedViolations(old, kind, target, p) {
 			before[sameness(v)] = true
 		}
 	}
-	return decide(Related(obj, kind, target, p), exempt.Read(target.Meta.Annotations), before, c)
+	return decide(relatedViolations(obj, kind, target, p), exempt.Read(target.Meta.Annotations), before, c)
 }
 
-func decide(res Result, ex exempt.Exemption, before map[string]bool, c Context) Decision {
+func decide(vs []Violation, ex exempt.Exemption, before map[string]bool, c Context) Decision {
 	var d Decision
-	for _, v := range res.Violations {
+	for _, v := range vs {
 		out := Outcome(v.Action)
 		switch {
 		case ex.Covers(v.RuleID, c.Now):
@@ -155,9 +150,4 @@ func (d Decision) RuleIDs(outcome Outcome) []string {
 		}
 	}
 	return ids
-}
-
-// Error is the Invalid error for the denials, or nil.
-func (d Decision) Error(w *workload.Workload) error {
-	return invalid(w, d.Denials())
 }

@@ -1,5 +1,7 @@
-// Package validate judges a Laminar workload against the HA checks and turns the
-// violations into a Kubernetes Invalid error with field causes, plus warnings.
+// Package validate runs the HA checks on a Laminar workload, or on an object that
+// governs one, and decides what becomes of each violation: denied, warned,
+// audited in a warn-mode namespace, ratcheted, or exempted. Turning a decision
+// into an admission response is pkg/admit's job.
 package validate
 
 import (
@@ -7,7 +9,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -28,63 +29,36 @@ type Violation struct {
 	Err *field.Error
 }
 
-// Result is every violation of one workload.
-type Result struct {
-	Violations []Violation
-}
-
-// Workload runs every check that applies to w on its own; cluster-aware checks
-// pass, as nothing is known of the cluster.
-func Workload(w *workload.Workload, p *policy.Policy) Result {
-	return WorkloadIn(w, p, rules.Situation{}, nil)
-}
-
-// WorkloadIn runs every check that applies to w in situation s. only, when not
+// violations runs every check that applies to w in situation s. only, when not
 // empty, limits the run to those rule IDs.
-func WorkloadIn(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) Result {
-	var res Result
-	for r := range rules.Each() {
-		if r.Action == rules.ActionDefault || !r.AppliesTo(w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
+func violations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) []Violation {
+	var out []Violation
+	for r := range rules.Checks() {
+		if !r.AppliesTo(w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
 			continue
 		}
-		var errs field.ErrorList
-		if r.ClusterCheck != nil {
-			errs = r.ClusterCheck(w, p, s)
-		} else {
-			errs = r.Check(w, p)
-		}
-		res.add(r, errs)
+		out = appendViolations(out, r.ID, r.Action, r.Judge(w, p, s))
 	}
-	return res
+	return out
 }
 
-// Related runs the checks for an object of kind that governs target.
-func Related(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy) Result {
-	var res Result
-	for r := range rules.Each() {
-		if r.AppliesToRelated(kind, target) {
-			res.add(r, r.Related(obj, target, p))
+// relatedViolations runs the checks for an object of kind that governs target.
+func relatedViolations(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy) []Violation {
+	var out []Violation
+	for r := range rules.RelatedChecks() {
+		if r.AppliesTo(kind, target) {
+			out = appendViolations(out, r.ID, r.Action, r.Judge(obj, target, p))
 		}
 	}
-	return res
+	return out
 }
 
-func (r *Result) add(rule rules.Rule, errs field.ErrorList) {
+func appendViolations(out []Violation, id string, action rules.Action, errs field.ErrorList) []Violation {
 	for _, e := range errs {
-		e.Detail = fmt.Sprintf("[%s] %s", rule.ID, e.Detail)
-		r.Violations = append(r.Violations, Violation{RuleID: rule.ID, Action: rule.Action, Err: e})
+		e.Detail = fmt.Sprintf("[%s] %s", id, e.Detail)
+		out = append(out, Violation{RuleID: id, Action: action, Err: e})
 	}
-}
-
-// Denials lists the violations of deny rules as field errors.
-func (r Result) Denials() field.ErrorList {
-	var errs field.ErrorList
-	for _, v := range r.Violations {
-		if v.Action == rules.ActionDeny {
-			errs = append(errs, v.Err)
-		}
-	}
-	return errs
+	return out
 }
 
 // Warning renders a field error as one admission warning of at most
@@ -99,11 +73,4 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
-}
-
-func invalid(w *workload.Workload, errs field.ErrorList) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return apierrors.NewInvalid(w.GroupKind(), w.Name(), errs)
 }

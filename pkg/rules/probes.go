@@ -10,6 +10,20 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
+// The api's three probes share these: the defaults fill a missing probe, the
+// checks report one.
+
+// fillProbe sets the probe chosen by slot on the api's main container when the
+// container has none; a probe the user wrote, of any kind, is kept.
+func fillProbe(w *workload.Workload, p *policy.Policy, want policy.Probe, slot func(*corev1.Container) **corev1.Probe) bool {
+	c, _ := w.MainContainer(p.API.ContainerName)
+	if c == nil || *slot(c) != nil {
+		return false
+	}
+	*slot(c) = httpProbe(want.Path, want.Port, want.InitialDelaySeconds, want.PeriodSeconds, want.FailureThreshold)
+	return true
+}
+
 // requireProbe reports a missing probe on the api's main container.
 func requireProbe(w *workload.Workload, p *policy.Policy, kind, jsonName string, want policy.Probe, get func(*corev1.Container) *corev1.Probe) field.ErrorList {
 	c, cPath := w.MainContainer(p.API.ContainerName)

@@ -1,0 +1,326 @@
+package admit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/metrics"
+	"github.com/laminar/ha-webhook/pkg/mutate"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/validate"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// Webhook names, as metrics and logs give them.
+const (
+	WebhookMutate          = "mutate"
+	WebhookValidate        = "validate"
+	WebhookValidateScale   = "validate-scale"
+	WebhookValidateRelated = "validate-related"
+)
+
+// Subject is what a judged request is about.
+type Subject struct {
+	// Kind is the kind judged, as the metrics name it.
+	Kind string
+	// Role is the Laminar role of the workload judged or governed.
+	Role workload.Role
+	// GroupKind and Name name the object written, for the Invalid error.
+	GroupKind schema.GroupKind
+	Name      string
+	Namespace string
+	// Exemption is what the workload's annotations ask for, for the log line.
+	Exemption exempt.Exemption
+}
+
+// Switch is the namespace switch a webhook obeys, as read for one request.
+type Switch struct {
+	// Mode is the value in force: an enforcement mode, or a mutate mode.
+	Mode string
+	// Note explains a label value that was not allowed; it becomes a warning.
+	Note string
+	// Off is set when the switch turned the webhook off for this request.
+	Off bool
+}
+
+// Verdict is a webhook's answer before it becomes an admission response. The
+// offline check reads it as it is.
+type Verdict struct {
+	Webhook string
+	// Judged is set when the request was about a Laminar object the webhook
+	// judges; Subject and Switch are then filled.
+	Judged  bool
+	Subject Subject
+	Switch  Switch
+	// Why says why a request was allowed unjudged.
+	Why string
+	// Err is set when the request could not be read (Code 400) or judged (500).
+	Err  error
+	Code int32
+	// Mutation is the mutating webhook's result; Decision the validating ones'.
+	Mutation *mutate.Result
+	Decision *validate.Decision
+}
+
+// gate reads a namespace switch from the policy and the namespace's labels.
+type gate struct {
+	read func(p *policy.Policy, namespaceLabels map[string]string) (mode, note string)
+	// off is the mode that switches the webhook off; offMessage its answer.
+	off        string
+	offMessage string
+	// audit renders the mode for the audit annotation.
+	audit func(mode string) string
+}
+
+var (
+	enforcementGate = gate{read: (*policy.Policy).EnforceMode, off: policy.ModeOff,
+		offMessage: "HA enforcement is off in namespace ", audit: func(m string) string { return m }}
+	mutationGate = gate{read: (*policy.Policy).MutateMode, off: policy.MutateOff,
+		offMessage: "mutation is off in namespace ", audit: func(m string) string { return "mutate-" + m }}
+)
+
+// reading is a request read by one webhook: either a subject and how to judge
+// it, or why it is not judged, or why it cannot be read.
+type reading struct {
+	subject Subject
+	// judge runs the engine on the subject at the time in s, filling v.
+	judge func(v *Verdict, p *policy.Policy, mode string, s rules.Situation)
+	skip  string
+	err   error
+}
+
+func skipped(why string) reading   { return reading{skip: why} }
+func unreadable(err error) reading { return reading{err: err} }
+
+// webhook is the skeleton every handler shares.
+type webhook struct {
+	name       string
+	policy     PolicySource
+	namespaces Namespaces
+	cluster    rules.View
+	clock      Clock
+	gate       gate
+	// requestKind names the kind of a request before it is read, for metrics.
+	requestKind func(req admission.Request) string
+	read        func(ctx context.Context, req admission.Request) reading
+}
+
+// decide runs the skeleton up to the verdict.
+func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
+	v := Verdict{Webhook: w.name}
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+	default:
+		v.Why = fmt.Sprintf("operation %s is not judged", req.Operation)
+		return v
+	}
+	r := w.read(ctx, req)
+	switch {
+	case r.err != nil:
+		v.Err, v.Code = r.err, http.StatusBadRequest
+		return v
+	case r.judge == nil:
+		v.Why = r.skip
+		return v
+	}
+	v.Judged, v.Subject = true, r.subject
+	p := w.policy()
+	mode, note := w.gate.read(p, namespaceLabels(ctx, w.namespaces, v.Subject.Namespace))
+	v.Switch = Switch{Mode: mode, Note: note, Off: mode == w.gate.off}
+	if v.Switch.Off {
+		v.Why = w.gate.offMessage + v.Subject.Namespace
+		return v
+	}
+	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.clock.Now(), View: w.cluster})
+	return v
+}
+
+// handle is the whole skeleton: the verdict, then its response, metrics and log.
+func (w *webhook) handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	v := w.decide(ctx, req)
+	resp, outcome := v.response()
+	kind, role := w.requestKind(req), "none"
+	if v.Judged {
+		kind, role = v.Subject.Kind, string(v.Subject.Role)
+	}
+	if kind == "" {
+		kind = "none"
+	}
+	metrics.Decisions.WithLabelValues(w.name, kind, role, outcome).Inc()
+	metrics.Latency.WithLabelValues(w.name).Observe(time.Since(start).Seconds())
+	v.record()
+	v.log(ctx, outcome, req.DryRun != nil && *req.DryRun)
+	return resp
+}
+
+// response renders the verdict, with the metrics outcome it is counted as.
+func (v *Verdict) response() (admission.Response, string) {
+	switch {
+	case v.Err != nil:
+		return admission.Errored(v.Code, v.Err), metrics.OutcomeError
+	case !v.Judged:
+		return admission.Allowed(v.Why), metrics.OutcomeSkipped
+	}
+	audit := map[string]string{AuditRole: string(v.Subject.Role), AuditMode: v.auditMode()}
+	var resp admission.Response
+	outcome := metrics.OutcomeSkipped
+	switch {
+	case v.Switch.Off:
+		resp = admission.Allowed(v.Why)
+	case v.Mutation != nil:
+		resp, outcome = v.mutationResponse(audit)
+	case v.Decision != nil:
+		resp, outcome = v.decisionResponse(audit)
+		if outcome == metrics.OutcomeError {
+			return resp, outcome
+		}
+	}
+	resp.AuditAnnotations = audit
+	if v.Switch.Note != "" {
+		resp = resp.WithWarnings(v.Switch.Note)
+	}
+	return resp, outcome
+}
+
+func (v *Verdict) auditMode() string {
+	if v.Webhook == WebhookMutate {
+		return mutationGate.audit(v.Switch.Mode)
+	}
+	return enforcementGate.audit(v.Switch.Mode)
+}
+
+func (v *Verdict) mutationResponse(audit map[string]string) (admission.Response, string) {
+	res := v.Mutation
+	setList(audit, AuditExempted, res.Exempted)
+	if len(res.Patch) == 0 {
+		return admission.Allowed("HA defaults already in place"), metrics.OutcomeAllowed
+	}
+	audit[AuditDefaults] = strings.Join(res.Applied, ",")
+	return admission.Patched("HA defaults applied: "+strings.Join(res.Applied, ","), res.Patch...), metrics.OutcomePatched
+}
+
+func (v *Verdict) decisionResponse(audit map[string]string) (admission.Response, string) {
+	d := v.Decision
+	var all []string
+	seen := map[string]bool{}
+	for _, f := range d.Findings {
+		if !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			all = append(all, f.RuleID)
+		}
+	}
+	setList(audit, AuditViolations, all)
+	setList(audit, AuditDenied, d.RuleIDs(validate.OutcomeDeny))
+	setList(audit, AuditWarned, d.RuleIDs(validate.OutcomeWarn))
+	setList(audit, AuditAudited, d.RuleIDs(validate.OutcomeAudit))
+	setList(audit, AuditRatcheted, d.RuleIDs(validate.OutcomeRatchet))
+	setList(audit, AuditExempted, d.RuleIDs(validate.OutcomeExempt))
+	warnings := d.Warnings()
+	if errs := d.Denials(); len(errs) > 0 {
+		var st *apierrors.StatusError
+		if !errors.As(apierrors.NewInvalid(v.Subject.GroupKind, v.Subject.Name, errs), &st) {
+			return admission.Errored(http.StatusInternalServerError, errors.New("cannot build the denial")), metrics.OutcomeError
+		}
+		resp := admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &st.ErrStatus}}
+		return resp.WithWarnings(warnings...), metrics.OutcomeDenied
+	}
+	outcome := metrics.OutcomeAllowed
+	if len(warnings) > 0 || v.Switch.Note != "" {
+		outcome = metrics.OutcomeWarned
+	}
+	return admission.Allowed("meets the Laminar HA rules").WithWarnings(warnings...), outcome
+}
+
+// record counts what the engines did, by rule.
+func (v *Verdict) record() {
+	if res := v.Mutation; res != nil {
+		for _, id := range res.Exempted {
+			metrics.Exemptions.WithLabelValues(id).Inc()
+		}
+		if len(res.Patch) > 0 {
+			for _, id := range res.Applied {
+				metrics.Mutations.WithLabelValues(id).Inc()
+			}
+		}
+	}
+	if d := v.Decision; d != nil {
+		for _, f := range d.Findings {
+			metrics.Violations.WithLabelValues(f.RuleID, string(f.Outcome)).Inc()
+			if f.Outcome == validate.OutcomeExempt {
+				metrics.Exemptions.WithLabelValues(f.RuleID).Inc()
+			}
+		}
+	}
+}
+
+// log writes the decision's log line: what was decided at info, what changed
+// nothing at debug. Objects are never logged.
+func (v *Verdict) log(ctx context.Context, outcome string, dryRun bool) {
+	log := logf.FromContext(ctx)
+	role := string(v.Subject.Role)
+	switch {
+	case v.Err != nil && v.Code == http.StatusBadRequest:
+		log.Info("unreadable request", "error", v.Err.Error())
+		return
+	case v.Err != nil:
+		log.Error(v.Err, "judging failed")
+		return
+	case !v.Judged:
+		log.V(1).Info("not judged", "why", v.Why)
+		return
+	case v.Switch.Off && v.Webhook == WebhookMutate:
+		log.V(1).Info("mutation is off in this namespace")
+		return
+	case v.Switch.Off:
+		log.V(1).Info("enforcement is off in this namespace")
+		return
+	}
+	var exempted []string
+	if v.Mutation != nil {
+		exempted = v.Mutation.Exempted
+	} else if v.Decision != nil {
+		exempted = v.Decision.RuleIDs(validate.OutcomeExempt)
+	}
+	if len(exempted) > 0 {
+		log.Info("exemption used", v.Subject.Exemption.LogValues(exempted)...)
+	}
+	mode := v.Switch.Mode
+	switch outcome {
+	case metrics.OutcomePatched:
+		log.Info("HA defaults applied", "role", role, "rules", v.Mutation.Applied, "dryRun", dryRun)
+		if log.V(1).Enabled() {
+			log.V(1).Info("patch", "operations", v.Mutation.Patch)
+		}
+	case metrics.OutcomeDenied:
+		log.Info("denied", "role", role, "mode", mode, "rules", v.Decision.RuleIDs(validate.OutcomeDeny), "dryRun", dryRun)
+	case metrics.OutcomeWarned:
+		d := v.Decision
+		log.Info("allowed with warnings", "role", role, "mode", mode, "warned", d.RuleIDs(validate.OutcomeWarn),
+			"audited", d.RuleIDs(validate.OutcomeAudit), "ratcheted", d.RuleIDs(validate.OutcomeRatchet), "dryRun", dryRun)
+	case metrics.OutcomeAllowed:
+		if v.Mutation != nil {
+			log.V(1).Info("HA defaults already in place", "role", role)
+		} else {
+			log.V(1).Info("allowed", "role", role, "mode", mode)
+		}
+	}
+}
+
+func setList(m map[string]string, key string, ids []string) {
+	if len(ids) > 0 {
+		m[key] = strings.Join(ids, ",")
+	}
+}

@@ -1,0 +1,143 @@
+package admit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/mutate"
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
+	"github.com/laminar/ha-webhook/pkg/validate"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// Mutator fills HA defaults into Laminar workloads.
+type Mutator struct {
+	Policy     PolicySource
+	Namespaces Namespaces
+	// Clock is the time exemptions are judged at; nil is the wall clock.
+	Clock Clock
+}
+
+// Handle implements admission.Handler.
+func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return m.webhook().handle(ctx, req)
+}
+
+// Decide is the verdict Handle answers with.
+func (m *Mutator) Decide(ctx context.Context, req admission.Request) Verdict {
+	return m.webhook().decide(ctx, req)
+}
+
+func (m *Mutator) webhook() *webhook {
+	return &webhook{name: WebhookMutate, policy: m.Policy, namespaces: m.Namespaces, clock: m.Clock,
+		gate: mutationGate, requestKind: requestKind, read: readWorkload(mutateWorkload)}
+}
+
+// Validator denies Laminar workloads that break HA minimums and warns on soft items.
+type Validator struct {
+	Policy     PolicySource
+	Namespaces Namespaces
+	// Cluster feeds the cluster-aware rules (disruption budgets, autoscalers); nil
+	// where nothing is known of the cluster, and those rules then pass.
+	Cluster rules.View
+	// Clock is the time exemptions are judged at; nil is the wall clock.
+	Clock Clock
+}
+
+// Handle implements admission.Handler.
+func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return v.webhook().handle(ctx, req)
+}
+
+// Decide is the verdict Handle answers with.
+func (v *Validator) Decide(ctx context.Context, req admission.Request) Verdict {
+	return v.webhook().decide(ctx, req)
+}
+
+func (v *Validator) webhook() *webhook {
+	return &webhook{name: WebhookValidate, policy: v.Policy, namespaces: v.Namespaces, cluster: v.Cluster, clock: v.Clock,
+		gate: enforcementGate, requestKind: requestKind, read: readWorkload(validateWorkload)}
+}
+
+func requestKind(req admission.Request) string { return req.Kind.Kind }
+
+// workloadJudge judges a decoded Laminar workload.
+type workloadJudge func(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation)
+
+// readWorkload reads a Deployment or StatefulSet request: other kinds, objects
+// that are not Laminar's and objects being deleted are not judged.
+func readWorkload(judge workloadJudge) func(ctx context.Context, req admission.Request) reading {
+	return func(_ context.Context, req admission.Request) reading {
+		gvk := schema.GroupVersionKind(req.Kind)
+		if gvk != workload.DeploymentGVK && gvk != workload.StatefulSetGVK {
+			return skipped(fmt.Sprintf("kind %s is not judged", gvk.String()))
+		}
+		obj, err := workload.Decode(gvk, req.Object.Raw)
+		if err != nil {
+			return unreadable(err)
+		}
+		w, ok := workload.FromObject(obj)
+		if !ok {
+			return skipped("not a Laminar workload")
+		}
+		// Updates during deletion only remove finalizers; blocking them would leave the
+		// object stuck in Terminating.
+		if w.Meta.DeletionTimestamp != nil {
+			return skipped("object is being deleted")
+		}
+		if w.Meta.Name == "" && req.Name != "" {
+			w.Meta.Name = req.Name
+		}
+		if w.Meta.Namespace == "" {
+			w.Meta.Namespace = req.Namespace
+		}
+		// The namespace switch is read from the namespace the API server names.
+		return reading{
+			subject: Subject{Kind: gvk.Kind, Role: w.Role, GroupKind: w.GroupKind(), Name: w.Name(),
+				Namespace: req.Namespace, Exemption: exempt.Read(w.Meta.Annotations)},
+			judge: judge(req, w),
+		}
+	}
+}
+
+func mutateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
+	return func(v *Verdict, p *policy.Policy, _ string, s rules.Situation) {
+		res, err := mutate.Object(w.Object(), req.Object.Raw, p, s.Now)
+		if err != nil {
+			v.Err, v.Code = err, http.StatusInternalServerError
+			return
+		}
+		v.Mutation = &res
+	}
+}
+
+func validateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
+	return func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
+		if req.Operation == admissionv1.Update {
+			s.Old = oldWorkload(req)
+		}
+		d := validate.Judge(w, p, validate.Context{Mode: mode, Situation: s})
+		v.Decision = &d
+	}
+}
+
+// oldWorkload decodes the stored object of an UPDATE; nil when it is absent,
+// unreadable or was not a Laminar workload (then nothing is ratcheted).
+func oldWorkload(req admission.Request) *workload.Workload {
+	obj, err := workload.Decode(schema.GroupVersionKind(req.Kind), req.OldObject.Raw)
+	if err != nil {
+		return nil
+	}
+	w, ok := workload.FromObject(obj)
+	if !ok {
+		return nil
+	}
+	return w
+}
