@@ -265,7 +265,7 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Obje
 		}}
 	}
 	var r webhookResult
-	r.mutate = (&admit.Mutator{Policy: src, Namespaces: ns}).Handle(ctx, req(o.JSON))
+	r.mutate = (admit.NewMutator(admit.Config{Policy: src, Namespaces: ns})).Handle(ctx, req(o.JSON))
 	if o.Err != nil {
 		return r
 	}
@@ -294,7 +294,7 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Obje
 	require.Len(t, content.Objects, 1)
 	r.mutated = content.Objects[0].Typed
 
-	r.validate = (&admit.Validator{Policy: src, Namespaces: ns}).Handle(ctx, req(patched))
+	r.validate = (admit.NewValidator(admit.Config{Policy: src, Namespaces: ns})).Handle(ctx, req(patched))
 	r.enforce = r.validate.AuditAnnotations[admit.AuditMode]
 	r.exempted = splitList(r.validate.AuditAnnotations[admit.AuditExempted])
 	if !r.validate.Allowed {

@@ -68,8 +68,8 @@ func newServer(t *testing.T) server {
 	t.Helper()
 	p := admit.Static(policy.Default())
 	s := server{
-		mutate:   httptest.NewServer(&admission.Webhook{Handler: &admit.Mutator{Policy: p}}),
-		validate: httptest.NewServer(&admission.Webhook{Handler: &admit.Validator{Policy: p}}),
+		mutate:   httptest.NewServer(&admission.Webhook{Handler: admit.NewMutator(admit.Config{Policy: p})}),
+		validate: httptest.NewServer(&admission.Webhook{Handler: admit.NewValidator(admit.Config{Policy: p})}),
 	}
 	t.Cleanup(s.mutate.Close)
 	t.Cleanup(s.validate.Close)

@@ -98,8 +98,8 @@ func benchContext() context.Context {
 // patch, then validate the result.
 func benchBoth(b *testing.B, kind string, obj []byte) {
 	p := admit.Static(policy.Default())
-	m := &admit.Mutator{Policy: p}
-	v := &admit.Validator{Policy: p}
+	m := admit.NewMutator(admit.Config{Policy: p})
+	v := admit.NewValidator(admit.Config{Policy: p})
 	ctx := benchContext()
 	mutated := applyPatch(b, obj, m.Handle(ctx, benchRequest(kind, obj)))
 	b.ReportAllocs()
@@ -139,7 +139,7 @@ func BenchmarkAdmitContainers(b *testing.B) {
 // mutate it, compute the patch and encode the response's patch.
 func BenchmarkDecodePatchEncode(b *testing.B) {
 	obj := benchObject(b, "mutate/api-minimal.yaml")
-	m := &admit.Mutator{Policy: admit.Static(policy.Default())}
+	m := admit.NewMutator(admit.Config{Policy: admit.Static(policy.Default())})
 	ctx := benchContext()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(obj)))

@@ -87,7 +87,7 @@ func scaleRequest(resource string, name string, replicas, oldReplicas int32) adm
 
 func TestScaleSubresource(t *testing.T) {
 	c := newFakeCluster(t)
-	v := &admit.ScaleValidator{Policy: admit.Static(policy.Default()), Cluster: c}
+	v := admit.NewScaleValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: c})
 	ctx := context.Background()
 
 	r := v.Handle(ctx, scaleRequest("deployments", "laminar-api", 1, 3))
@@ -138,7 +138,7 @@ func relatedRequest(t *testing.T, kind metav1.GroupVersionKind, obj any) admissi
 }
 
 func TestPodDisruptionBudgets(t *testing.T) {
-	v := &admit.RelatedValidator{Policy: admit.Static(policy.Default()), Cluster: newFakeCluster(t)}
+	v := admit.NewRelatedValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: newFakeCluster(t)})
 	kind := metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}
 	pdb := func(min, max string) *policyv1.PodDisruptionBudget {
 		b := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
@@ -186,7 +186,7 @@ func TestPodDisruptionBudgets(t *testing.T) {
 }
 
 func TestAutoscalers(t *testing.T) {
-	v := &admit.RelatedValidator{Policy: admit.Static(policy.Default()), Cluster: newFakeCluster(t)}
+	v := admit.NewRelatedValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: newFakeCluster(t)})
 	kind := metav1.GroupVersionKind{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}
 	hpa := func(target string, min *int32, max int32) *autoscalingv2.HorizontalPodAutoscaler {
 		return &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
@@ -208,7 +208,7 @@ func TestAutoscalers(t *testing.T) {
 
 func TestWorkloadWarningsFromTheCluster(t *testing.T) {
 	c := newFakeCluster(t)
-	v := &admit.Validator{Policy: admit.Static(policy.Default()), Cluster: c}
+	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: c})
 	obj := fixtureJSON(t, "mutate/api-minimal.golden.yaml")
 	ctx := context.Background()
 

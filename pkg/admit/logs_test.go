@@ -24,8 +24,8 @@ func captured(verbosity int, fn func(ctx context.Context)) []string {
 
 func TestDecisionLogs(t *testing.T) {
 	p := admit.Static(policy.Default())
-	m := &admit.Mutator{Policy: p}
-	v := &admit.Validator{Policy: p}
+	m := admit.NewMutator(admit.Config{Policy: p})
+	v := admit.NewValidator(admit.Config{Policy: p})
 	bad := fixtureJSON(t, "admission/api-bad.yaml")
 	good := fixtureJSON(t, "mutate/api-minimal.golden.yaml")
 	unrelated := fixtureJSON(t, "mutate/not-laminar.yaml")

@@ -49,8 +49,8 @@ func request(t *testing.T, op admissionv1.Operation, namespace, object, old stri
 func TestNamespaceModes(t *testing.T) {
 	bad := fixtureJSON(t, "admission/api-bad.yaml")
 	p := admit.Static(policy.Default())
-	v := &admit.Validator{Policy: p, Namespaces: namespaces}
-	m := &admit.Mutator{Policy: p, Namespaces: namespaces}
+	v := admit.NewValidator(admit.Config{Policy: p, Namespaces: namespaces})
+	m := admit.NewMutator(admit.Config{Policy: p, Namespaces: namespaces})
 	ctx := context.Background()
 
 	t.Run("deny is the default", func(t *testing.T) {
@@ -92,14 +92,14 @@ func TestNamespaceModes(t *testing.T) {
 	t.Run("policy default warn", func(t *testing.T) {
 		pol := policy.Default()
 		pol.Enforcement.Mode = policy.ModeWarn
-		r := (&admit.Validator{Policy: admit.Static(pol), Namespaces: namespaces}).Handle(ctx, request(t, admissionv1.Create, "strict", bad, ""))
+		r := (admit.NewValidator(admit.Config{Policy: admit.Static(pol), Namespaces: namespaces})).Handle(ctx, request(t, admissionv1.Create, "strict", bad, ""))
 		assert.True(t, r.Allowed)
 	})
 }
 
 func TestRatchetingOnUpdate(t *testing.T) {
 	bad := fixtureJSON(t, "admission/api-bad.yaml")
-	v := &admit.Validator{Policy: admit.Static(policy.Default())}
+	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default())})
 	ctx := context.Background()
 
 	// An image bump on a legacy object keeps its old violations: allowed, warned.
@@ -124,13 +124,13 @@ func TestRatchetingOnUpdate(t *testing.T) {
 	// Switched off in the policy, old violations deny again.
 	off := policy.Default()
 	off.Enforcement.Ratchet = false
-	r = (&admit.Validator{Policy: admit.Static(off)}).Handle(ctx, request(t, admissionv1.Update, "strict", bumped, bad))
+	r = (admit.NewValidator(admit.Config{Policy: admit.Static(off)})).Handle(ctx, request(t, admissionv1.Update, "strict", bumped, bad))
 	assert.False(t, r.Allowed)
 }
 
 func TestExemptionsAndMetrics(t *testing.T) {
 	bad := fixtureJSON(t, "admission/api-bad.yaml")
-	v := &admit.Validator{Policy: admit.Static(policy.Default())}
+	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default())})
 	ctx := context.Background()
 	annotate := func(a string) string {
 		return strings.Replace(bad, `"name":"laminar-api"`, `"name":"laminar-api","annotations":{`+a+`}`, 1)

@@ -26,32 +26,19 @@ var (
 	hpaGVK = autoscalingv2.SchemeGroupVersion.WithKind(rules.KindHorizontalPodAutoscaler)
 )
 
-// RelatedValidator judges PodDisruptionBudgets and HorizontalPodAutoscalers that
-// govern Laminar workloads, found through the cluster cache.
-type RelatedValidator struct {
-	Policy     PolicySource
-	Namespaces Namespaces
-	Cluster    rules.View
-	// Clock is the time exemptions are judged at; nil is the wall clock.
-	Clock Clock
+// NewRelatedValidator judges PodDisruptionBudgets and HorizontalPodAutoscalers
+// that govern Laminar workloads, found through Config.Cluster.
+func NewRelatedValidator(c Config) *Handler {
+	return c.handler(WebhookValidateRelated, enforcementGate, requestKind, readRelated(c.Cluster))
 }
 
-// Handle implements admission.Handler.
-func (v *RelatedValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	return v.webhook().handle(ctx, req)
+func readRelated(cluster rules.View) func(ctx context.Context, req admission.Request) reading {
+	return func(ctx context.Context, req admission.Request) reading {
+		return relatedReading(ctx, cluster, req)
+	}
 }
 
-// Decide is the verdict Handle answers with.
-func (v *RelatedValidator) Decide(ctx context.Context, req admission.Request) Verdict {
-	return v.webhook().decide(ctx, req)
-}
-
-func (v *RelatedValidator) webhook() *webhook {
-	return &webhook{name: WebhookValidateRelated, policy: v.Policy, namespaces: v.Namespaces, cluster: v.Cluster, clock: v.Clock,
-		gate: enforcementGate, requestKind: requestKind, read: v.read}
-}
-
-func (v *RelatedValidator) read(ctx context.Context, req admission.Request) reading {
+func relatedReading(ctx context.Context, cluster rules.View, req admission.Request) reading {
 	gvk := schema.GroupVersionKind(req.Kind)
 	if gvk != pdbGVK && gvk != hpaGVK {
 		return skipped(fmt.Sprintf("kind %s is not judged", gvk))
@@ -60,14 +47,14 @@ func (v *RelatedValidator) read(ctx context.Context, req admission.Request) read
 	if err != nil {
 		return unreadable(err)
 	}
-	if v.Cluster == nil {
+	if cluster == nil {
 		return skipped("no cluster view: cannot tell which workloads this governs")
 	}
 	ns := meta.Namespace
 	if ns == "" {
 		ns = req.Namespace
 	}
-	targets := v.targets(ctx, obj, ns)
+	targets := governed(ctx, cluster, obj, ns)
 	if len(targets) == 0 {
 		return skipped("governs no Laminar workload")
 	}
@@ -98,8 +85,8 @@ func (v *RelatedValidator) read(ctx context.Context, req admission.Request) read
 	}
 }
 
-// targets finds the Laminar workloads the object governs.
-func (v *RelatedValidator) targets(ctx context.Context, obj runtime.Object, ns string) []*workload.Workload {
+// governed finds the Laminar workloads the object governs.
+func governed(ctx context.Context, cluster rules.View, obj runtime.Object, ns string) []*workload.Workload {
 	switch o := obj.(type) {
 	case *policyv1.PodDisruptionBudget:
 		if o.Spec.Selector == nil {
@@ -109,14 +96,14 @@ func (v *RelatedValidator) targets(ctx context.Context, obj runtime.Object, ns s
 		if err != nil {
 			return nil
 		}
-		return v.Cluster.WorkloadsSelected(ctx, ns, sel)
+		return cluster.WorkloadsSelected(ctx, ns, sel)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		ref := o.Spec.ScaleTargetRef
 		gv, err := schema.ParseGroupVersion(ref.APIVersion)
 		if err != nil || gv.Group != "apps" {
 			return nil
 		}
-		if w, ok := v.Cluster.Workload(ctx, ref.Kind, ns, ref.Name); ok {
+		if w, ok := cluster.Workload(ctx, ref.Kind, ns, ref.Name); ok {
 			return []*workload.Workload{w}
 		}
 	}

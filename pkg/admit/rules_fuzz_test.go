@@ -316,8 +316,8 @@ func FuzzRules(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	p := policy.Default()
-	mutator := &admit.Mutator{Policy: admit.Static(p), Clock: func() time.Time { return testNow }}
-	validator := &admit.Validator{Policy: admit.Static(p), Clock: func() time.Time { return testNow }}
+	mutator := admit.NewMutator(admit.Config{Policy: admit.Static(p), Clock: func() time.Time { return testNow }})
+	validator := admit.NewValidator(admit.Config{Policy: admit.Static(p), Clock: func() time.Time { return testNow }})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obj := genObject(&gen{b: data})
 		raw, err := json.Marshal(obj)
@@ -347,7 +347,7 @@ func fuzzRequest(op admissionv1.Operation, obj runtime.Object, raw, old []byte) 
 	return r
 }
 
-func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy, mutator *admit.Mutator) {
+func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy, mutator *admit.Handler) {
 	res, err := mutate.Object(obj, raw, p, testNow)
 	if err != nil {
 		t.Fatalf("mutate: %v", err)
@@ -467,7 +467,7 @@ func bothZero(d *appsv1.Deployment) bool {
 }
 
 // checkVerdict: never allowed by accident.
-func checkVerdict(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy, validator *admit.Validator) {
+func checkVerdict(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy, validator *admit.Handler) {
 	w, laminar := workload.FromObject(obj)
 	create := validator.Handle(context.Background(), fuzzRequest(admissionv1.Create, obj, raw, nil))
 	if create.UID != "" && create.UID != "fuzz" {

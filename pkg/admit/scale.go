@@ -20,33 +20,20 @@ import (
 // as an edit of spec.replicas.
 var replicaRules = []string{"replicas-min", "replicas-recommended"}
 
-// ScaleValidator judges writes to the scale subresource of Deployments and
+// NewScaleValidator judges writes to the scale subresource of Deployments and
 // StatefulSets (kubectl scale, autoscalers). A Scale carries none of its parent's
-// labels, so the parent is looked up in the cluster cache.
-type ScaleValidator struct {
-	Policy     PolicySource
-	Namespaces Namespaces
-	Cluster    rules.View
-	// Clock is the time exemptions are judged at; nil is the wall clock.
-	Clock Clock
+// labels, so the parent is looked up in Config.Cluster.
+func NewScaleValidator(c Config) *Handler {
+	return c.handler(WebhookValidateScale, enforcementGate, func(admission.Request) string { return "Scale" }, readScale(c.Cluster))
 }
 
-// Handle implements admission.Handler.
-func (v *ScaleValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	return v.webhook().handle(ctx, req)
+func readScale(cluster rules.View) func(ctx context.Context, req admission.Request) reading {
+	return func(ctx context.Context, req admission.Request) reading {
+		return scaleReading(ctx, cluster, req)
+	}
 }
 
-// Decide is the verdict Handle answers with.
-func (v *ScaleValidator) Decide(ctx context.Context, req admission.Request) Verdict {
-	return v.webhook().decide(ctx, req)
-}
-
-func (v *ScaleValidator) webhook() *webhook {
-	return &webhook{name: WebhookValidateScale, policy: v.Policy, namespaces: v.Namespaces, cluster: v.Cluster, clock: v.Clock,
-		gate: enforcementGate, requestKind: func(admission.Request) string { return "Scale" }, read: v.read}
-}
-
-func (v *ScaleValidator) read(ctx context.Context, req admission.Request) reading {
+func scaleReading(ctx context.Context, cluster rules.View, req admission.Request) reading {
 	var kind string
 	switch {
 	case req.SubResource != "scale" || req.Resource.Group != "apps":
@@ -65,10 +52,10 @@ func (v *ScaleValidator) read(ctx context.Context, req admission.Request) readin
 	if err := json.Unmarshal(req.Object.Raw, &scale); err != nil {
 		return unreadable(fmt.Errorf("Scale: object does not fit autoscaling/v1 Scale: %w", err))
 	}
-	if v.Cluster == nil {
+	if cluster == nil {
 		return skipped("no cluster view: scale requests cannot be matched to a workload")
 	}
-	parent, ok := v.Cluster.Workload(ctx, kind, req.Namespace, req.Name)
+	parent, ok := cluster.Workload(ctx, kind, req.Namespace, req.Name)
 	if !ok {
 		return skipped("not a Laminar workload")
 	}

@@ -104,14 +104,44 @@ type reading struct {
 func skipped(why string) reading   { return reading{skip: why} }
 func unreadable(err error) reading { return reading{err: err} }
 
+// Config is what every webhook reads.
+type Config struct {
+	Policy     PolicySource
+	Namespaces Namespaces
+	// Cluster feeds the cluster-aware rules and finds the workloads scale
+	// requests, budgets and autoscalers belong to; nil where nothing is known of
+	// the cluster: those rules then pass and those requests are not judged.
+	Cluster rules.View
+	// Clock is the time exemptions are judged at; nil is the wall clock.
+	Clock Clock
+}
+
+// Handler is one webhook: the shared skeleton with its way of reading requests.
+// It implements admission.Handler.
+type Handler struct {
+	webhook
+}
+
+// Handle implements admission.Handler.
+func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.handle(ctx, req)
+}
+
+// Decide is the verdict Handle answers with.
+func (h *Handler) Decide(ctx context.Context, req admission.Request) Verdict {
+	return h.decide(ctx, req)
+}
+
+func (c Config) handler(name string, g gate, requestKind func(admission.Request) string,
+	read func(context.Context, admission.Request) reading) *Handler {
+	return &Handler{webhook{name: name, config: c, gate: g, requestKind: requestKind, read: read}}
+}
+
 // webhook is the skeleton every handler shares.
 type webhook struct {
-	name       string
-	policy     PolicySource
-	namespaces Namespaces
-	cluster    rules.View
-	clock      Clock
-	gate       gate
+	name   string
+	config Config
+	gate   gate
 	// requestKind names the kind of a request before it is read, for metrics.
 	requestKind func(req admission.Request) string
 	read        func(ctx context.Context, req admission.Request) reading
@@ -136,14 +166,14 @@ func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
 		return v
 	}
 	v.Judged, v.Subject = true, r.subject
-	p := w.policy()
-	mode, note := w.gate.read(p, namespaceLabels(ctx, w.namespaces, v.Subject.Namespace))
+	p := w.config.Policy()
+	mode, note := w.gate.read(p, namespaceLabels(ctx, w.config.Namespaces, v.Subject.Namespace))
 	v.Switch = Switch{Mode: mode, Note: note, Off: mode == w.gate.off}
 	if v.Switch.Off {
 		v.Why = w.gate.offMessage + v.Subject.Namespace
 		return v
 	}
-	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.clock.Now(), View: w.cluster})
+	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.config.Clock.Now(), View: w.config.Cluster})
 	return v
 }
 

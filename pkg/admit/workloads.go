@@ -17,53 +17,15 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// Mutator fills HA defaults into Laminar workloads.
-type Mutator struct {
-	Policy     PolicySource
-	Namespaces Namespaces
-	// Clock is the time exemptions are judged at; nil is the wall clock.
-	Clock Clock
+// NewMutator is the mutating webhook: it fills HA defaults into Laminar workloads.
+func NewMutator(c Config) *Handler {
+	return c.handler(WebhookMutate, mutationGate, requestKind, readWorkload(mutateWorkload))
 }
 
-// Handle implements admission.Handler.
-func (m *Mutator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	return m.webhook().handle(ctx, req)
-}
-
-// Decide is the verdict Handle answers with.
-func (m *Mutator) Decide(ctx context.Context, req admission.Request) Verdict {
-	return m.webhook().decide(ctx, req)
-}
-
-func (m *Mutator) webhook() *webhook {
-	return &webhook{name: WebhookMutate, policy: m.Policy, namespaces: m.Namespaces, clock: m.Clock,
-		gate: mutationGate, requestKind: requestKind, read: readWorkload(mutateWorkload)}
-}
-
-// Validator denies Laminar workloads that break HA minimums and warns on soft items.
-type Validator struct {
-	Policy     PolicySource
-	Namespaces Namespaces
-	// Cluster feeds the cluster-aware rules (disruption budgets, autoscalers); nil
-	// where nothing is known of the cluster, and those rules then pass.
-	Cluster rules.View
-	// Clock is the time exemptions are judged at; nil is the wall clock.
-	Clock Clock
-}
-
-// Handle implements admission.Handler.
-func (v *Validator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	return v.webhook().handle(ctx, req)
-}
-
-// Decide is the verdict Handle answers with.
-func (v *Validator) Decide(ctx context.Context, req admission.Request) Verdict {
-	return v.webhook().decide(ctx, req)
-}
-
-func (v *Validator) webhook() *webhook {
-	return &webhook{name: WebhookValidate, policy: v.Policy, namespaces: v.Namespaces, cluster: v.Cluster, clock: v.Clock,
-		gate: enforcementGate, requestKind: requestKind, read: readWorkload(validateWorkload)}
+// NewValidator is the validating webhook of Laminar workloads: it denies those
+// that break HA minimums and warns on soft items.
+func NewValidator(c Config) *Handler {
+	return c.handler(WebhookValidate, enforcementGate, requestKind, readWorkload(validateWorkload))
 }
 
 func requestKind(req admission.Request) string { return req.Kind.Kind }

@@ -17,16 +17,6 @@ const (
 	OutcomeError   = "error"   // unreadable request
 )
 
-// Actions a violation can end in.
-const (
-	ActionDeny    = "deny"
-	ActionWarn    = "warn"
-	ActionAudit   = "audit"   // deny rule in a warn-mode namespace
-	ActionRatchet = "ratchet" // deny rule already violated before this update
-	ActionExempt  = "exempt"  // exempted by annotation
-	ActionExpired = "expired" // exemption past its date, rule enforced
-)
-
 var (
 	// Decisions counts every admission answer.
 	Decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -34,11 +24,12 @@ var (
 		Help: "Admission decisions by webhook (mutate, validate), kind, role and outcome.",
 	}, []string{"webhook", "kind", "role", "outcome"})
 
-	// Violations counts failed checks by what was done about them.
+	// Violations counts failed checks by what became of them: the outcome of
+	// pkg/validate (an expired exemption is no outcome: its rule is enforced).
 	Violations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "laminar_ha_violations_total",
-		Help: "HA rule violations by rule ID and action taken (deny, warn, audit, ratchet, exempt, expired).",
-	}, []string{"rule", "action"})
+		Help: "HA rule violations by rule ID and outcome (deny, warn, audit, ratchet, exempt).",
+	}, []string{"rule", "outcome"})
 
 	// Mutations counts defaults filled in.
 	Mutations = prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -80,15 +80,15 @@ func (n Namespaces) Labels(_ context.Context, name string) (map[string]string, b
 // Decide, over requests made from the manifests, so the CLI and the cluster
 // cannot disagree on what is judged or how.
 type engine struct {
-	mutator   *admit.Mutator
-	validator *admit.Validator
+	mutator   *admit.Handler
+	validator *admit.Handler
 }
 
 func newEngine(p *policy.Policy, ns Namespaces, clock admit.Clock) engine {
 	src := admit.Static(p)
 	return engine{
-		mutator:   &admit.Mutator{Policy: src, Namespaces: ns, Clock: clock},
-		validator: &admit.Validator{Policy: src, Namespaces: ns, Clock: clock},
+		mutator:   admit.NewMutator(admit.Config{Policy: src, Namespaces: ns, Clock: clock}),
+		validator: admit.NewValidator(admit.Config{Policy: src, Namespaces: ns, Clock: clock}),
 	}
 }
 

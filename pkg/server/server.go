@@ -52,11 +52,12 @@ var Paths = []string{MutatePath, ValidatePath, ValidateScalePath, ValidateRelate
 // Handlers returns the admission handler served at each of Paths, exactly as
 // the server wires them (fuzz tests drive these).
 func Handlers(o Options) map[string]admission.Handler {
+	c := admit.Config{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}
 	return map[string]admission.Handler{
-		MutatePath:          wellFormed(&admit.Mutator{Policy: o.Policy, Namespaces: o.Namespaces}),
-		ValidatePath:        wellFormed(&admit.Validator{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}),
-		ValidateScalePath:   wellFormed(&admit.ScaleValidator{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}),
-		ValidateRelatedPath: wellFormed(&admit.RelatedValidator{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster}),
+		MutatePath:          wellFormed(admit.NewMutator(c)),
+		ValidatePath:        wellFormed(admit.NewValidator(c)),
+		ValidateScalePath:   wellFormed(admit.NewScaleValidator(c)),
+		ValidateRelatedPath: wellFormed(admit.NewRelatedValidator(c)),
 	}
 }
 

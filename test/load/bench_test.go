@@ -39,7 +39,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		mutate, validate http.Handler
 	}{
 		{"noop", noop, noop},
-		{"laminar", &admission.Webhook{Handler: &admit.Mutator{Policy: p}}, &admission.Webhook{Handler: &admit.Validator{Policy: p}}},
+		{"laminar", &admission.Webhook{Handler: admit.NewMutator(admit.Config{Policy: p})}, &admission.Webhook{Handler: admit.NewValidator(admit.Config{Policy: p})}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			total := 0

@@ -139,8 +139,8 @@ func BuildCorpus(root string) (Corpus, error) {
 		return Corpus{}, err
 	}
 	p := admit.Static(policy.Default())
-	mutator := &admission.Webhook{Handler: &admit.Mutator{Policy: p}}
-	validator := &admission.Webhook{Handler: &admit.Validator{Policy: p}}
+	mutator := &admission.Webhook{Handler: admit.NewMutator(admit.Config{Policy: p})}
+	validator := &admission.Webhook{Handler: admit.NewValidator(admit.Config{Policy: p})}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	var c Corpus
 	add := func(wh http.Handler, path, name string, op admissionv1.Operation, kind string, obj, old []byte) (admissionv1.AdmissionResponse, error) {
