@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr/funcr"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -32,13 +33,13 @@ func TestDecisionLogs(t *testing.T) {
 
 	t.Run("a denial is one info line with the rule IDs", func(t *testing.T) {
 		lines := captured(0, func(ctx context.Context) { v.Handle(ctx, request(t, admissionv1.Create, "ns", bad, "")) })
-		assert.Len(t, lines, 1)
+		require.Len(t, lines, 1)
 		assert.Contains(t, lines[0], `"msg"="denied"`)
 		assert.Contains(t, lines[0], `"rules"=["replicas-min" "api-strategy-rolling"`)
 	})
 	t.Run("a mutation is one info line with the rule IDs", func(t *testing.T) {
 		lines := captured(0, func(ctx context.Context) { m.Handle(ctx, request(t, admissionv1.Create, "ns", bad, "")) })
-		assert.Len(t, lines, 1)
+		require.Len(t, lines, 1)
 		assert.Contains(t, lines[0], `"msg"="HA defaults applied"`)
 		assert.Contains(t, lines[0], `"set-api-anti-affinity"`)
 	})
