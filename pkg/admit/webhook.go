@@ -72,23 +72,30 @@ type Verdict struct {
 	// Mutation is the mutating webhook's result; Decision the validating ones'.
 	Mutation *mutate.Result
 	Decision *validate.Decision
+
+	// gate is the switch the webhook obeys, for the audit annotation and the log.
+	gate *gate
 }
 
 // gate reads a namespace switch from the policy and the namespace's labels.
 type gate struct {
 	read func(p *policy.Policy, namespaceLabels map[string]string) (mode, note string)
-	// off is the mode that switches the webhook off; offMessage its answer.
+	// off is the mode that switches the webhook off; offMessage its answer,
+	// offLog its debug log line.
 	off        string
 	offMessage string
+	offLog     string
 	// audit renders the mode for the audit annotation.
 	audit func(mode string) string
 }
 
 var (
 	enforcementGate = gate{read: (*policy.Policy).EnforceMode, off: policy.ModeOff,
-		offMessage: "HA enforcement is off in namespace ", audit: func(m string) string { return m }}
+		offMessage: "HA enforcement is off in namespace ", offLog: "enforcement is off in this namespace",
+		audit: func(m string) string { return m }}
 	mutationGate = gate{read: (*policy.Policy).MutateMode, off: policy.MutateOff,
-		offMessage: "mutation is off in namespace ", audit: func(m string) string { return "mutate-" + m }}
+		offMessage: "mutation is off in namespace ", offLog: "mutation is off in this namespace",
+		audit: func(m string) string { return "mutate-" + m }}
 )
 
 // reading is a request read by one webhook: either a subject and how to judge
@@ -149,7 +156,7 @@ type webhook struct {
 
 // decide runs the skeleton up to the verdict.
 func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
-	v := Verdict{Webhook: w.name}
+	v := Verdict{Webhook: w.name, gate: &w.gate}
 	switch req.Operation {
 	case admissionv1.Create, admissionv1.Update:
 	default:
@@ -204,7 +211,7 @@ func (v *Verdict) response() (admission.Response, string) {
 	case !v.Judged:
 		return admission.Allowed(v.Why), metrics.OutcomeSkipped
 	}
-	audit := map[string]string{AuditRole: string(v.Subject.Role), AuditMode: v.auditMode()}
+	audit := map[string]string{AuditRole: string(v.Subject.Role), AuditMode: v.gate.audit(v.Switch.Mode)}
 	var resp admission.Response
 	outcome := metrics.OutcomeSkipped
 	switch {
@@ -223,13 +230,6 @@ func (v *Verdict) response() (admission.Response, string) {
 		resp = resp.WithWarnings(v.Switch.Note)
 	}
 	return resp, outcome
-}
-
-func (v *Verdict) auditMode() string {
-	if v.Webhook == WebhookMutate {
-		return mutationGate.audit(v.Switch.Mode)
-	}
-	return enforcementGate.audit(v.Switch.Mode)
 }
 
 func (v *Verdict) mutationResponse(audit map[string]string) (admission.Response, string) {
@@ -311,11 +311,8 @@ func (v *Verdict) log(ctx context.Context, outcome string, dryRun bool) {
 	case !v.Judged:
 		log.V(1).Info("not judged", "why", v.Why)
 		return
-	case v.Switch.Off && v.Webhook == WebhookMutate:
-		log.V(1).Info("mutation is off in this namespace")
-		return
 	case v.Switch.Off:
-		log.V(1).Info("enforcement is off in this namespace")
+		log.V(1).Info(v.gate.offLog)
 		return
 	}
 	var exempted []string
