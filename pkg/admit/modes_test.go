@@ -2,13 +2,16 @@ package admit_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -151,4 +154,29 @@ func TestExemptionsAndMetrics(t *testing.T) {
 	assert.Contains(t, r.Result.Message, "[exemption-reason]")
 	assert.Contains(t, r.Result.Message, "[replicas-min]")
 	assert.Equal(t, deniedBefore+1, testutil.ToFloat64(metrics.Decisions.WithLabelValues("validate", "Deployment", "api", metrics.OutcomeDenied)))
+}
+
+// TestMetricLabelsStayBounded sends kinds the webhook does not judge: however
+// many a caller invents, they add no series beyond "other".
+func TestMetricLabelsStayBounded(t *testing.T) {
+	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default())})
+	before := testutil.ToFloat64(metrics.Decisions.WithLabelValues("validate", "other", "none", metrics.OutcomeSkipped))
+	for i := range 50 {
+		req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "u", Operation: admissionv1.Create, Namespace: "n",
+			Kind: metav1.GroupVersionKind{Group: "example.com", Version: "v1", Kind: fmt.Sprintf("Invented%03d", i)},
+		}}
+		assert.True(t, v.Handle(context.Background(), req).Allowed)
+	}
+	assert.Equal(t, before+50, testutil.ToFloat64(metrics.Decisions.WithLabelValues("validate", "other", "none", metrics.OutcomeSkipped)))
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(metrics.Decisions))
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	require.NotEmpty(t, families)
+	for _, m := range families[0].GetMetric() {
+		for _, l := range m.GetLabel() {
+			assert.False(t, strings.HasPrefix(l.GetValue(), "Invented"), "a kind named by the caller became label value %q", l.GetValue())
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -193,14 +194,36 @@ func (w *webhook) handle(ctx context.Context, req admission.Request) admission.R
 	if v.Judged {
 		kind, role = v.Subject.Kind, string(v.Subject.Role)
 	}
-	if kind == "" {
-		kind = "none"
-	}
-	metrics.Decisions.WithLabelValues(w.name, kind, role, outcome).Inc()
+	metrics.Decisions.WithLabelValues(w.name, kindLabel(kind), roleLabel(role), outcome).Inc()
 	metrics.Latency.WithLabelValues(w.name).Observe(time.Since(start).Seconds())
 	v.record()
 	v.log(ctx, outcome, req.DryRun != nil && *req.DryRun)
 	return resp
+}
+
+// metricKinds are the kinds a request can name that the webhooks judge. Any
+// other kind comes from the caller and is counted as "other": each new label
+// value would be a series held for the life of the process.
+var metricKinds = map[string]bool{
+	workload.KindDeployment: true, workload.KindStatefulSet: true, "Scale": true,
+	rules.KindPodDisruptionBudget: true, rules.KindHorizontalPodAutoscaler: true,
+}
+
+func kindLabel(kind string) string {
+	switch {
+	case kind == "":
+		return "none"
+	case metricKinds[kind]:
+		return kind
+	}
+	return "other"
+}
+
+func roleLabel(role string) string {
+	if role == "none" || slices.Contains(workload.Roles, workload.Role(role)) {
+		return role
+	}
+	return "other"
 }
 
 // response renders the verdict, with the metrics outcome it is counted as.
