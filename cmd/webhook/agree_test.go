@@ -112,10 +112,10 @@ func TestCLIAgreesWithWebhook(t *testing.T) {
 			require.NoError(t, err)
 
 			// The CLI's side.
-			_, stdout, stderr := cli(t, nil, append(append([]string{"check", "-o", "json"}, policyArgs...), "-f", file)...)
+			_, stdout, stderr := cli(t, nil, append(append([]string{"check", "--trust-namespace-labels", "-o", "json"}, policyArgs...), "-f", file)...)
 			var rep report.Report
 			require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stderr)
-			_, mutated, _ := cli(t, nil, append(append([]string{"mutate"}, policyArgs...), "-f", file)...)
+			_, mutated, _ := cli(t, nil, append(append([]string{"mutate", "--trust-namespace-labels"}, policyArgs...), "-f", file)...)
 
 			raw, err := os.ReadFile(file)
 			require.NoError(t, err)

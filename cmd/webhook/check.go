@@ -37,6 +37,7 @@ type inputFlags struct {
 	paths     pathList
 	policy    string
 	stdinName string
+	trustNS   bool
 }
 
 func (f *inputFlags) register(fs *flag.FlagSet) {
@@ -44,6 +45,13 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.paths, "filename", "same as -f")
 	fs.StringVar(&f.policy, "policy", "", "policy file (YAML), the one the server reads; empty uses the HA guide's defaults")
 	fs.StringVar(&f.stdinName, "stdin-name", offline.StdinName, "name of standard input in output (e.g. the path it was rendered from)")
+	fs.BoolVar(&f.trustNS, "trust-namespace-labels", false,
+		"honour ha.laminar.io/enforce and ha.laminar.io/mutate on Namespace objects in the input (off: in CI the input is untrusted)")
+}
+
+// options are the offline engine's options the shared flags set.
+func (f *inputFlags) options(p *policy.Policy) offline.Options {
+	return offline.Options{Policy: p, Clock: time.Now, TrustNamespaceLabels: f.trustNS}
 }
 
 // parseArgs parses flags and paths, which may come in any order.
@@ -111,7 +119,9 @@ func check(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	rep := offline.Check(offline.Read(in.paths, stdin, in.stdinName), offline.Options{Policy: p, AsWritten: *noMutate, Clock: time.Now})
+	opts := in.options(p)
+	opts.AsWritten = *noMutate
+	rep := offline.Check(offline.Read(in.paths, stdin, in.stdinName), opts)
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, "error:", e.String())
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"errors"
 	"flag"
 	"fmt"
@@ -41,7 +39,7 @@ func mutateCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mutate: policy:", err)
 		return exitUsage
 	}
-	_, errs, err := offline.Mutate(stdout, offline.Read(in.paths, stdin, in.stdinName), p, time.Now)
+	_, errs, err := offline.Mutate(stdout, offline.Read(in.paths, stdin, in.stdinName), in.options(p))
 	for _, e := range errs {
 		fmt.Fprintln(stderr, "error:", e.String())
 	}

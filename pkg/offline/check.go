@@ -28,6 +28,10 @@ type Options struct {
 	AsWritten bool
 	// Clock is the time exemptions are judged at; nil is the wall clock.
 	Clock admit.Clock
+	// TrustNamespaceLabels honours the ha.laminar.io/enforce and
+	// ha.laminar.io/mutate labels of Namespace objects in the input
+	// (--trust-namespace-labels). Off by default: in CI the input is untrusted.
+	TrustNamespaceLabels bool
 }
 
 // Check judges every Laminar object of the sources, in input order, as the
@@ -36,13 +40,8 @@ type Options struct {
 // Namespace objects in the input; others get the policy's defaults. Objects that
 // are not Laminar's, and kinds the webhook does not judge, are skipped.
 func Check(srcs []Source, opts Options) *report.Report {
-	p := opts.Policy
-	if p == nil {
-		p = policy.Default()
-	}
 	r := report.New(report.Tool{Name: ToolName, Version: version.Version}, !opts.AsWritten)
-	sources, ns := parseAll(srcs)
-	e := newEngine(p, ns, opts.Clock)
+	sources, e := newEngine(srcs, opts)
 	for _, src := range sources {
 		if src.Err != nil {
 			r.AddError(report.InputError{File: src.Name, Message: src.Err.Error()})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,11 +38,17 @@ type parsedSource struct {
 // ha.laminar.io/mutate labels switch the webhook per namespace.
 type Namespaces map[string]map[string]string
 
+// switchLabels are the namespace labels that switch the webhooks.
+var switchLabels = []string{policy.LabelMode, policy.LabelMutate}
+
 // parseAll reads every source's documents, and the Namespaces among them (a
-// later Namespace of the same name wins, as a later apply would).
-func parseAll(srcs []Source) ([]parsedSource, Namespaces) {
-	ns := Namespaces{}
-	out := make([]parsedSource, 0, len(srcs))
+// later Namespace of the same name wins, as a later apply would). Unless trust
+// is set, the switch labels of those Namespaces are dropped: in CI the input is
+// the pull request, and a Namespace in it must not switch its own check off.
+// ignored lists, per namespace, the labels dropped, for the objects' notes.
+func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, ignored map[string][]string) {
+	ns, ignored = Namespaces{}, map[string][]string{}
+	out = make([]parsedSource, 0, len(srcs))
 	for _, src := range srcs {
 		ps := parsedSource{Source: src}
 		if src.Err == nil {
@@ -58,7 +66,11 @@ func parseAll(srcs []Source) ([]parsedSource, Namespaces) {
 							} `json:"metadata"`
 						}
 						if json.Unmarshal(o.JSON, &meta) == nil && meta.Metadata.Name != "" {
-							ns[meta.Metadata.Name] = meta.Metadata.Labels
+							labels, dropped := meta.Metadata.Labels, []string(nil)
+							if !trust {
+								labels, dropped = withoutSwitches(labels)
+							}
+							ns[meta.Metadata.Name], ignored[meta.Metadata.Name] = labels, dropped
 						}
 					}
 				}
@@ -67,7 +79,30 @@ func parseAll(srcs []Source) ([]parsedSource, Namespaces) {
 		}
 		out = append(out, ps)
 	}
-	return out, ns
+	return out, ns, ignored
+}
+
+// withoutSwitches returns labels without the switch labels, and those dropped
+// as "key=value".
+func withoutSwitches(labels map[string]string) (map[string]string, []string) {
+	var dropped []string
+	kept := map[string]string{}
+	for k, v := range labels {
+		if slices.Contains(switchLabels, k) {
+			dropped = append(dropped, k+"="+v)
+			continue
+		}
+		kept[k] = v
+	}
+	slices.Sort(dropped)
+	return kept, dropped
+}
+
+// ignoredNote tells the user that a Namespace of the input asked for a switch
+// the check did not honour.
+func ignoredNote(namespace string, dropped []string) string {
+	return fmt.Sprintf("namespace %s in the input sets %s: ignored, since the input is not trusted to switch its own check (--trust-namespace-labels honours it)",
+		namespace, strings.Join(dropped, ", "))
 }
 
 // Labels implements admit.Namespaces.
@@ -82,14 +117,19 @@ func (n Namespaces) Labels(_ context.Context, name string) (map[string]string, b
 type engine struct {
 	mutator   *admit.Handler
 	validator *admit.Handler
+	// ignored are the switch labels of the input's Namespaces not honoured.
+	ignored map[string][]string
 }
 
-func newEngine(p *policy.Policy, ns Namespaces, clock admit.Clock) engine {
-	src := admit.Static(p)
-	return engine{
-		mutator:   admit.NewMutator(admit.Config{Policy: src, Namespaces: ns, Clock: clock}),
-		validator: admit.NewValidator(admit.Config{Policy: src, Namespaces: ns, Clock: clock}),
+// newEngine reads the sources and builds the engine over their Namespaces.
+func newEngine(srcs []Source, opts Options) ([]parsedSource, engine) {
+	p := opts.Policy
+	if p == nil {
+		p = policy.Default()
 	}
+	sources, ns, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
+	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Clock: opts.Clock}
+	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), ignored: ignored}
 }
 
 // createRequest is the CREATE an API server would send for the object; its
@@ -119,15 +159,21 @@ type judged struct {
 	Workload *workload.Workload
 	// Mutation and Validation are the two webhooks' verdicts.
 	Mutation, Validation admit.Verdict
+	// Ignored are the switch labels of the object's Namespace not honoured.
+	Ignored []string
 }
 
-// Notes are the namespace-label notes both webhooks would send as warnings.
+// Notes are the namespace-label notes both webhooks would send as warnings,
+// and the note on switch labels not honoured.
 func (j *judged) Notes() []string {
 	var notes []string
 	for _, n := range []string{j.Mutation.Switch.Note, j.Validation.Switch.Note} {
 		if n != "" {
 			notes = append(notes, n)
 		}
+	}
+	if len(j.Ignored) > 0 {
+		notes = append(notes, ignoredNote(j.Validation.Subject.Namespace, j.Ignored))
 	}
 	return notes
 }
@@ -164,7 +210,7 @@ func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
 	if err != nil || mv == nil {
 		return nil, err
 	}
-	j := &judged{Mutation: *mv}
+	j := &judged{Mutation: *mv, Ignored: e.ignored[mv.Subject.Namespace]}
 	raw := o.JSON
 	if asWritten {
 		j.Mutation.Mutation = nil

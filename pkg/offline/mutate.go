@@ -9,9 +9,7 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 
-	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
-	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/report"
 )
 
@@ -25,20 +23,16 @@ type MutateStats struct {
 // Laminar object as the mutating webhook would leave it: the object as written
 // with the webhook's JSON patch applied, the same patch the admission handler
 // returns (none where mutation is off in the object's namespace, from a
-// Namespace object in the input or the policy's default), with exemptions
-// judged at clock's time (nil: the wall clock). Every other document — other kinds, objects that are not Laminar's,
+// trusted Namespace object in the input or the policy's default), with
+// exemptions judged at opts.Clock's time. opts.AsWritten does not apply. Every other document — other kinds, objects that are not Laminar's,
 // Laminar objects already complete, comment-only documents, and documents that
 // cannot be read — is written byte for byte as it came, with its own separator
 // line; documents holding only blank lines are dropped. Documents are separated
 // by "---". The returned errors are the inputs and documents that could not be
 // read; err is a write error.
-func Mutate(w io.Writer, srcs []Source, p *policy.Policy, clock admit.Clock) (stats MutateStats, errs []report.InputError, err error) {
-	if p == nil {
-		p = policy.Default()
-	}
+func Mutate(w io.Writer, srcs []Source, opts Options) (stats MutateStats, errs []report.InputError, err error) {
 	out := bufio.NewWriter(w)
-	sources, ns := parseAll(srcs)
-	e := newEngine(p, ns, clock)
+	sources, e := newEngine(srcs, opts)
 	for _, src := range sources {
 		if src.Err != nil {
 			errs = append(errs, report.InputError{File: src.Name, Message: src.Err.Error()})

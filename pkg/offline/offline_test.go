@@ -115,7 +115,7 @@ func TestMutateStream(t *testing.T) {
 	stats, errs, err := offline.Mutate(&out, []offline.Source{
 		{Name: "a.yaml", Data: []byte(in)},
 		{Name: "b.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}")},
-	}, nil, nil)
+	}, offline.Options{})
 	require.NoError(t, err)
 	assert.Empty(t, errs)
 	assert.Equal(t, offline.MutateStats{Documents: 5, Mutated: 1}, stats)
