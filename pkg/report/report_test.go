@@ -22,8 +22,8 @@ func sample() *report.Report {
 		Violations: []report.Violation{
 			{RuleID: "replicas-min", Action: report.ActionDeny, Outcome: report.OutcomeDeny, Field: "spec.replicas", Reason: "FieldValueInvalid",
 				Value: json.RawMessage("1"), Message: "too few", Fix: "set 2", Line: 12, Column: 3},
-			{RuleID: "labels-selectable", Action: report.ActionWarn, Outcome: report.OutcomeWarn, Field: "metadata.labels", Reason: "FieldValueRequired",
-				Message: "copy them", Line: 11, Column: 3},
+			{RuleID: "pdb-missing", Action: report.ActionWarn, Outcome: report.OutcomeWarn, Field: "spec.template.metadata.labels", Reason: "FieldValueRequired",
+				Message: "add one", Line: 11, Column: 3},
 			{RuleID: "api-strategy-rolling", Action: report.ActionDeny, Outcome: report.OutcomeDeny, Field: "spec.strategy.type", Reason: "FieldValueInvalid",
 				Value: json.RawMessage(`"Recreate"`), Message: "outage", Line: 14, Column: 5},
 			{RuleID: "api-zone-spread", Action: report.ActionDeny, Outcome: report.OutcomeExempt, Field: "spec.template.spec.topologySpreadConstraints",
@@ -58,8 +58,8 @@ func TestText(t *testing.T) {
   DENY [replicas-min] spec.replicas (line 12): Invalid value: 1
        too few
        fix: set 2
-  WARN [labels-selectable] metadata.labels (line 11): Required value
-       copy them
+  WARN [pdb-missing] spec.template.metadata.labels (line 11): Required value
+       add one
   DENY [api-strategy-rolling] spec.strategy.type (line 14): Invalid value: "Recreate"
        outage
   EXEMPT [api-zone-spread] spec.template.spec.topologySpreadConstraints (line 16): Required value

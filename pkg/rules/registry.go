@@ -17,7 +17,6 @@ const (
 	secProbes        = "Health Probes"
 	secShutdown      = "Graceful Shutdown"
 	secDRCheckpoints = "Disaster Recovery › Object Storage for Checkpoints"
-	secNotInTheGuide = "— (how this webhook is installed)"
 	secOperating     = "— (exemptions)"
 	secPDB           = "Pod Disruption Budgets"
 	kindDeployment   = workload.KindDeployment
@@ -34,6 +33,10 @@ var (
 
 // The three tables are the catalog, in its documented order: defaults, checks,
 // related checks. IDs are stable: never rename one, retire it.
+//
+// Retired IDs, never to be used again: labels-selectable (warned that the
+// webhook configurations, which selected by the object's own labels, would not
+// see a workload labelled only on its pods; they select by the pod template now).
 
 // defaults are filled by the mutating webhook when the user left the field unset.
 var defaults = []Default{
@@ -67,8 +70,6 @@ var checks = []Check{
 		Summary: "At least 2 replicas (policy `replicas.min`)."}, Action: ActionDeny, Judge: checkReplicasMin},
 	{Meta: Meta{ID: "replicas-recommended", Roles: both, Section: secMultiReplicas,
 		Summary: "Fewer than the recommended 3 replicas (policy `replicas.recommended`)."}, Action: ActionWarn, Judge: checkReplicasRecommended},
-	{Meta: Meta{ID: "labels-selectable", Roles: both, Section: secNotInTheGuide,
-		Summary: "The object's own labels must carry the Laminar label, or the cluster webhook never sees it."}, Action: ActionWarn, Judge: checkLabelsSelectable},
 	{Meta: Meta{ID: "api-kind-deployment", Roles: api, Section: secMultiReplicas,
 		Summary: "The api is stateless and belongs in a Deployment."}, Action: ActionWarn, WorkloadKinds: []string{kindStatefulSet}, Judge: checkAPIKindDeployment},
 	{Meta: Meta{ID: "api-strategy-rolling", Roles: api, Section: secMultiReplicas,

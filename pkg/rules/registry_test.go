@@ -312,14 +312,6 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 				return rules.ControllerStatefulSet(func(s *appsv1.StatefulSet) { s.Spec.Replicas = ptr(int32(999)) }), p
 			},
 		},
-		"labels-selectable": {
-			func() (runtime.Object, *policy.Policy) {
-				return rules.APIDeployment(func(d *appsv1.Deployment) { d.Labels = nil }), def()
-			},
-			func() (runtime.Object, *policy.Policy) {
-				return rules.ControllerStatefulSet(func(s *appsv1.StatefulSet) { s.Labels = map[string]string{"app": "laminar-api"} }), def()
-			},
-		},
 		"api-kind-deployment": {
 			func() (runtime.Object, *policy.Policy) { return rules.APIStatefulSet(), def() },
 		},
@@ -409,7 +401,7 @@ func TestWarningsFit(t *testing.T) {
 	for id := range clusterAware {
 		r, ok := rules.ByID(id)
 		require.True(t, ok && r.Describe().Action == rules.ActionWarn, "%s is not a warn rule", id)
-		for _, build := range [][]func() (runtime.Object, *policy.Policy){cases["replicas-recommended"], cases["labels-selectable"]} {
+		for _, build := range [][]func() (runtime.Object, *policy.Policy){cases["replicas-recommended"], cases["api-kind-deployment"]} {
 			obj, p := build[0]()
 			for _, f := range judge(t, obj, p).Findings {
 				assert.NotEqual(t, id, f.RuleID, "%s fires without a cluster view: give it warnCases", id)

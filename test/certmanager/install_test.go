@@ -499,7 +499,7 @@ func stepAdmissionOverVerifiedTLS(t *testing.T, in *install) {
 	ctx := stepContext(t)
 	bundles, err := caBundles(ctx)
 	require.NoError(t, err)
-	leaf, err := servedCert(ctx, in.pod.WebhookPort, bundles["validating/validate-app.ha.laminar.io"])
+	leaf, err := servedCert(ctx, in.pod.WebhookPort, bundles["validating/validate.ha.laminar.io"])
 	require.NoError(t, err, "the served certificate verifies against the injected caBundle for %s", serviceHost)
 	assert.Equal(t, serial(mustCerts(t, getSecret(t, ctx, servingName).Data["tls.crt"])[0]), serial(leaf))
 

@@ -44,23 +44,23 @@ func TestAuditAnnotations(t *testing.T) {
 	denied := loadDeployment(t, example("api-bad.yaml"), newNamespace(t, nil))
 	require.Error(t, c.Create(ctx, denied))
 	a := auditFor(t, denied.Namespace, denied.Name)
-	assert.Equal(t, "api", a["validate-app.ha.laminar.io/role"])
-	assert.Equal(t, "deny", a["validate-app.ha.laminar.io/mode"])
-	assert.Contains(t, a["validate-app.ha.laminar.io/denied"], "replicas-min")
-	assert.Contains(t, a["validate-app.ha.laminar.io/violations"], "api-strategy-rolling")
-	assert.Contains(t, a["mutate-app.ha.laminar.io/defaults-applied"], "set-api-zone-spread",
+	assert.Equal(t, "api", a["validate.ha.laminar.io/role"])
+	assert.Equal(t, "deny", a["validate.ha.laminar.io/mode"])
+	assert.Contains(t, a["validate.ha.laminar.io/denied"], "replicas-min")
+	assert.Contains(t, a["validate.ha.laminar.io/violations"], "api-strategy-rolling")
+	assert.Contains(t, a["mutate.ha.laminar.io/defaults-applied"], "set-api-zone-spread",
 		"the mutating webhook's annotations are in the same entry")
 
 	warned := loadDeployment(t, example("api-bad.yaml"), newNamespace(t, map[string]string{"ha.laminar.io/enforce": "warn"}))
 	require.NoError(t, c.Create(ctx, warned))
 	a = auditFor(t, warned.Namespace, warned.Name)
-	assert.Equal(t, "warn", a["validate-app.ha.laminar.io/mode"])
-	assert.Contains(t, a["validate-app.ha.laminar.io/audited"], "replicas-min")
-	assert.Empty(t, a["validate-app.ha.laminar.io/denied"])
+	assert.Equal(t, "warn", a["validate.ha.laminar.io/mode"])
+	assert.Contains(t, a["validate.ha.laminar.io/audited"], "replicas-min")
+	assert.Empty(t, a["validate.ha.laminar.io/denied"])
 
 	good := loadDeployment(t, example("api-good.yaml"), newHANamespace(t))
 	require.NoError(t, c.Create(ctx, good))
 	a = auditFor(t, good.Namespace, good.Name)
-	assert.True(t, strings.Contains(a["mutate-app.ha.laminar.io/defaults-applied"], "set-api-strategy"), "%v", a)
-	assert.Empty(t, a["validate-app.ha.laminar.io/denied"])
+	assert.True(t, strings.Contains(a["mutate.ha.laminar.io/defaults-applied"], "set-api-strategy"), "%v", a)
+	assert.Empty(t, a["validate.ha.laminar.io/denied"])
 }

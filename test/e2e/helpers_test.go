@@ -192,7 +192,7 @@ func requireDenied(t *testing.T, err error, kind, name string, want map[string]s
 	s := st.ErrStatus
 	require.Equal(t, int32(422), s.Code, "status code; error: %v", err)
 	require.Equal(t, metav1.StatusReasonInvalid, s.Reason, "reason; error: %v", err)
-	assert.Contains(t, s.Message, `admission webhook "validate-`, "denied by our webhook, not by built-in validation")
+	assert.Contains(t, s.Message, `admission webhook "validate`, "denied by our webhook, not by built-in validation")
 	require.NotNil(t, s.Details, "details")
 	assert.Equal(t, groups[kind], s.Details.Group)
 	assert.Equal(t, kind, s.Details.Kind)

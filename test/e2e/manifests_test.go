@@ -54,14 +54,16 @@ func TestManifestsRender(t *testing.T) {
 	assert.Equal(t, int32(443), svc.Spec.Ports[0].Port)
 	assert.Equal(t, intstr.FromInt32(9443), svc.Spec.Ports[0].TargetPort)
 
-	appSel := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"laminar-api", "laminar-controller"}},
-	}}
-	nameSel := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: "app.kubernetes.io/name", Operator: metav1.LabelSelectorOpIn, Values: []string{"laminar"}},
-		{Key: "app.kubernetes.io/component", Operator: metav1.LabelSelectorOpIn, Values: []string{"api", "controller"}},
-		{Key: "app", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"laminar-api", "laminar-controller"}},
-	}}
+	// The workload entries select by the pod template, in the API server: the
+	// conditions' meaning is proven by TestWorkloadsAreSelectedByTheirPodTemplate.
+	conditionNames := func(w []admissionregistrationv1.MatchCondition) []string {
+		var names []string
+		for _, c := range w {
+			names = append(names, c.Name)
+		}
+		return names
+	}
+	wantConditions := []string{"laminar-pod-template", "not-being-deleted"}
 	nsSel := func(optOut string) *metav1.LabelSelector {
 		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
 			{Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system", "kube-node-lease", "laminar-ha-system"}},
@@ -81,14 +83,12 @@ func TestManifestsRender(t *testing.T) {
 	}
 
 	assert.Equal(t, "laminar-ha-webhook", mut.Name)
-	require.Len(t, mut.Webhooks, 2)
-	for i, want := range []struct {
-		name string
-		sel  *metav1.LabelSelector
-	}{{"mutate-app.ha.laminar.io", appSel}, {"mutate-name.ha.laminar.io", nameSel}} {
-		w := mut.Webhooks[i]
-		assert.Equal(t, want.name, w.Name)
-		assert.Equal(t, want.sel, w.ObjectSelector, w.Name)
+	require.Len(t, mut.Webhooks, 1)
+	{
+		w := mut.Webhooks[0]
+		assert.Equal(t, "mutate.ha.laminar.io", w.Name)
+		assert.Nil(t, w.ObjectSelector, "the workload's own labels do not decide: %s", w.Name)
+		assert.Equal(t, wantConditions, conditionNames(w.MatchConditions), w.Name)
 		assert.Equal(t, nsSel("ha.laminar.io/mutate"), w.NamespaceSelector, w.Name)
 		assert.Equal(t, rules, w.Rules, w.Name)
 		assert.Equal(t, svcRef("/mutate"), w.ClientConfig.Service, w.Name)
@@ -102,14 +102,12 @@ func TestManifestsRender(t *testing.T) {
 	}
 
 	assert.Equal(t, "laminar-ha-webhook", val.Name)
-	require.Len(t, val.Webhooks, 4)
-	for i, want := range []struct {
-		name string
-		sel  *metav1.LabelSelector
-	}{{"validate-app.ha.laminar.io", appSel}, {"validate-name.ha.laminar.io", nameSel}} {
-		w := val.Webhooks[i]
-		assert.Equal(t, want.name, w.Name)
-		assert.Equal(t, want.sel, w.ObjectSelector, w.Name)
+	require.Len(t, val.Webhooks, 3)
+	{
+		w := val.Webhooks[0]
+		assert.Equal(t, "validate.ha.laminar.io", w.Name)
+		assert.Nil(t, w.ObjectSelector, "the workload's own labels do not decide: %s", w.Name)
+		assert.Equal(t, wantConditions, conditionNames(w.MatchConditions), w.Name)
 		assert.Equal(t, nsSel("ha.laminar.io/enforce"), w.NamespaceSelector, w.Name)
 		assert.Equal(t, rules, w.Rules, w.Name)
 		assert.Equal(t, svcRef("/validate"), w.ClientConfig.Service, w.Name)
@@ -142,7 +140,7 @@ func TestManifestsRender(t *testing.T) {
 				Resources: []string{"horizontalpodautoscalers"}, Scope: ptrTo(admissionregistrationv1.NamespacedScope)},
 		}}},
 	} {
-		w := val.Webhooks[2+i]
+		w := val.Webhooks[1+i]
 		assert.Equal(t, want.name, w.Name)
 		assert.Nil(t, w.ObjectSelector, w.Name)
 		assert.Equal(t, nsSel("ha.laminar.io/enforce"), w.NamespaceSelector, w.Name)

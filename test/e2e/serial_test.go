@@ -43,7 +43,7 @@ func TestWebhookDownFailsClosed(t *testing.T) {
 	err := c.Create(ctx, d)
 	require.Error(t, err, "a Laminar workload must not be admitted unjudged")
 	assert.True(t, apierrors.IsInternalError(err), "want InternalError, got %v", err)
-	assert.Contains(t, err.Error(), `failed calling webhook "validate-app.ha.laminar.io"`)
+	assert.Contains(t, err.Error(), `failed calling webhook "validate.ha.laminar.io"`)
 	requireNotFound(t, c, d)
 
 	plain := loadDeployment(t, testdata("unlabelled.yaml"), ns)

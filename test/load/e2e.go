@@ -572,7 +572,7 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 		case *admissionregistrationv1.MutatingWebhookConfiguration:
 			cfg := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: noopService}}
 			for _, w := range o.Webhooks {
-				if strings.HasPrefix(w.Name, "mutate-app.") {
+				if strings.HasPrefix(w.Name, "mutate.") {
 					w.Name = redirect(w.Name, &w.ClientConfig)
 					w.NamespaceSelector = selector
 					cfg.Webhooks = append(cfg.Webhooks, w)
@@ -585,7 +585,7 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 		case *admissionregistrationv1.ValidatingWebhookConfiguration:
 			cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: noopService}}
 			for _, w := range o.Webhooks {
-				if strings.HasPrefix(w.Name, "validate-app.") {
+				if strings.HasPrefix(w.Name, "validate.") {
 					w.Name = redirect(w.Name, &w.ClientConfig)
 					w.NamespaceSelector = selector
 					cfg.Webhooks = append(cfg.Webhooks, w)
