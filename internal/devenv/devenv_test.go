@@ -78,7 +78,7 @@ func TestLocalizeManifests(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 6, hooks)
+	assert.Equal(t, 4, hooks, "one mutating, three validating entries")
 }
 
 func TestDecodeObjectsIsStrict(t *testing.T) {
