@@ -531,6 +531,7 @@ func requireTLSVerified(t *testing.T, ctx context.Context, in *install) {
 	t.Helper()
 	real := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	require.NoError(t, suite.Client.Get(ctx, ctrlclient.ObjectKey{Name: appName}, real))
+	require.NotEmpty(t, real.Webhooks, "validating webhooks of %s", appName)
 	other, err := devenv.NewCerts("unrelated.example")
 	require.NoError(t, err)
 	c := loadClient(t)
