@@ -288,12 +288,13 @@ func TestList(t *testing.T) {
 	for _, o := range rep.Objects {
 		got = append(got, ref{filepath.Base(o.File), o.Item, o.Kind, o.Name, o.Allowed})
 	}
-	assert.Equal(t, []ref{
+	require.Equal(t, []ref{
 		{"list.yaml", 2, "Deployment", "laminar-api", false},
 		{"list.yaml", 3, "StatefulSet", "laminar-controller", true},
 		// DeploymentList items carry no kind; it comes from the list's.
 		{"typed-list.json", 1, "Deployment", "laminar-api", false},
 	}, got)
+	require.NotEmpty(t, rep.Objects[2].Violations)
 	assert.Equal(t, "api-max-unavailable", rep.Objects[2].Violations[0].RuleID)
 	assert.Equal(t, 10, rep.Objects[2].Violations[0].Line)
 }

@@ -84,7 +84,9 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "\nrun: %v: shutting down ...\n", s)
 		cancel()
 		// Later signals must not kill this process half-way: etcd, kube-apiserver
-		// and the webhook run in their own process groups and would be left behind.
+		// and the webhook run in their own process groups, so a Ctrl-C reaches only
+		// this process, which stops them in order and removes its temporary files.
+		// (Were it killed, they would die with it, unordered: internal/parentdeath.)
 		for s := range sigs {
 			fmt.Fprintf(os.Stderr, "run: %v: still shutting down, please wait\n", s)
 		}

@@ -1,6 +1,7 @@
 package devenv
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 // startControlPlane starts etcd and kube-apiserver (with an audit log), and
@@ -38,7 +41,7 @@ func (e *Env) startControlPlane() error {
 	}
 	e.testEnv = te
 	e.logf("devenv: starting etcd and kube-apiserver from %s", e.AssetsDir)
-	if _, err := te.Start(); err != nil {
+	if _, err := StartEnvtest(te, filepath.Join(e.WorkDir, "parentdeath")); err != nil {
 		return fmt.Errorf("envtest: %w", err)
 	}
 	user, err := te.AddUser(envtest.User{Name: "devenv-admin", Groups: []string{"system:masters"}},
@@ -65,4 +68,31 @@ func (e *Env) startControlPlane() error {
 	e.Timings.ControlPlane = time.Since(start)
 	e.logf("devenv: control plane up at %s in %s", e.Config.Host, e.Timings.ControlPlane.Round(time.Millisecond))
 	return nil
+}
+
+// StartEnvtest is te.Start, except that etcd and kube-apiserver die with this
+// process even when it is SIGKILLed, as envtest's own Stop would never run.
+// envtest offers no way to set their SysProcAttr, so each binary is replaced by
+// a parentdeath wrapper script written to wrapperDir, and te.Start runs on
+// parentdeath's forking thread. te.ControlPlane must name both binaries' paths.
+func StartEnvtest(te *envtest.Environment, wrapperDir string) (*rest.Config, error) {
+	cp := &te.ControlPlane
+	if cp.Etcd == nil || cp.Etcd.Path == "" || cp.APIServer == nil || cp.APIServer.Path == "" {
+		return nil, errors.New("devenv: envtest needs ControlPlane.Etcd.Path and ControlPlane.APIServer.Path")
+	}
+	etcd, err := parentdeath.Wrap(wrapperDir, cp.Etcd.Path)
+	if err != nil {
+		return nil, err
+	}
+	apiServer, err := parentdeath.Wrap(wrapperDir, cp.APIServer.Path)
+	if err != nil {
+		return nil, err
+	}
+	cp.Etcd.Path, cp.APIServer.Path = etcd, apiServer
+	var cfg *rest.Config
+	err = parentdeath.Do(func() (err error) {
+		cfg, err = te.Start()
+		return err
+	})
+	return cfg, err
 }

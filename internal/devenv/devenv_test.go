@@ -13,6 +13,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 func TestCertsVerifyForServiceName(t *testing.T) {
@@ -89,4 +90,16 @@ func TestDecodeObjectsIsStrict(t *testing.T) {
 	objs, err := DecodeObjects([]byte("# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n"))
 	require.NoError(t, err)
 	assert.Len(t, objs, 1)
+}
+
+// StartEnvtest needs both binaries' paths to wrap; without them it says so.
+func TestStartEnvtestNeedsBinaryPaths(t *testing.T) {
+	for _, te := range []*envtest.Environment{
+		{},
+		{ControlPlane: envtest.ControlPlane{Etcd: &envtest.Etcd{Path: "/bin/true"}}},
+		{ControlPlane: envtest.ControlPlane{APIServer: &envtest.APIServer{Path: "/bin/true"}, Etcd: &envtest.Etcd{}}},
+	} {
+		_, err := StartEnvtest(te, t.TempDir())
+		assert.ErrorContains(t, err, "ControlPlane.Etcd.Path and ControlPlane.APIServer.Path")
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 // webhookProc is one run of the webhook binary.
@@ -105,9 +107,9 @@ func (e *Env) startWebhook(ctx context.Context) error {
 	// Its own process group, like envtest's etcd and kube-apiserver: a Ctrl-C
 	// at the terminal reaches only the parent, which stops it in order. And it
 	// never outlives the parent, even if that one is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	e.logf("devenv: starting %s %s", e.WebhookBinary, strings.Join(args, " "))
-	if err := cmd.Start(); err != nil {
+	if err := parentdeath.Start(cmd); err != nil {
 		e.mu.Unlock()
 		return fmt.Errorf("start webhook: %w", err)
 	}

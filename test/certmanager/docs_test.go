@@ -2,36 +2,153 @@ package certmanager
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// docBlocks are the shell blocks of docs/install.md marked `<!-- test: NAME -->`,
-// which TestInstall runs as they are written.
-var docBlockRE = regexp.MustCompile("(?m)^([ \t]*)<!-- test: ([a-z0-9-]+) -->\n[ \t]*```sh\n((?s:.*?))\n[ \t]*```")
+// installDoc is the guide whose shell blocks TestInstall runs as written.
+const installDoc = "docs/install.md"
 
-func docBlocks(t *testing.T) map[string]string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(suite.Root, "docs", "install.md"))
-	require.NoError(t, err)
-	blocks := map[string]string{}
-	for _, m := range docBlockRE.FindAllStringSubmatch(string(data), -1) {
-		indent, name, body := m[1], m[2], m[3]
-		var lines []string
-		for _, l := range strings.Split(body, "\n") {
-			lines = append(lines, strings.TrimPrefix(l, indent))
+// shellLangs are the fence languages of blocks a reader pastes into a shell.
+var shellLangs = []string{"sh", "bash", "shell", "console"}
+
+// docBlock is one shell block of installDoc and its marker, the comment on
+// the line above it: <!-- test: NAME --> (TestInstall runs it) or
+// <!-- not run: REASON --> (why the suite cannot).
+type docBlock struct {
+	Line   int // of the opening fence, counted from 1
+	Lang   string
+	Name   string
+	NotRun string
+	Body   string // with the fence's indentation removed
+}
+
+var (
+	fenceRE      = regexp.MustCompile("^([ \t]*)```([A-Za-z0-9_-]*)[ \t]*$")
+	testMarkRE   = regexp.MustCompile(`^[ \t]*<!-- test: ([a-z0-9-]+) -->[ \t]*$`)
+	notRunMarkRE = regexp.MustCompile(`^[ \t]*<!-- not run: (\S.*?) -->[ \t]*$`)
+	anyMarkRE    = regexp.MustCompile(`^[ \t]*<!-- (test|not run):`)
+)
+
+// parseDocBlocks finds every shell block of a Markdown document with its
+// marker. A marker that is malformed or not right above a shell block is an
+// error, so a typo cannot quietly turn a tested block into an untested one.
+func parseDocBlocks(md string) ([]docBlock, error) {
+	lines := strings.Split(md, "\n")
+	var blocks []docBlock
+	var errs []string
+	prev := -1 // index of the last non-blank line outside a block
+	for i := 0; i < len(lines); i++ {
+		m := fenceRE.FindStringSubmatch(lines[i])
+		if m == nil {
+			if strings.TrimSpace(lines[i]) != "" {
+				if anyMarkRE.MatchString(lines[i]) && !testMarkRE.MatchString(lines[i]) && !notRunMarkRE.MatchString(lines[i]) {
+					errs = append(errs, fmt.Sprintf("line %d: malformed marker %q", i+1, strings.TrimSpace(lines[i])))
+				}
+				if prev >= 0 && anyMarkRE.MatchString(lines[prev]) {
+					errs = append(errs, fmt.Sprintf("line %d: marker not followed by a shell block", prev+1))
+				}
+				prev = i
+			}
+			continue
 		}
-		_, dup := blocks[name]
-		require.False(t, dup, "docs/install.md: two blocks named %s", name)
-		blocks[name] = strings.Join(lines, "\n")
+		indent, lang, open := m[1], m[2], i
+		end := -1
+		for j := i + 1; j < len(lines); j++ {
+			if c := fenceRE.FindStringSubmatch(lines[j]); c != nil && c[2] == "" {
+				end = j
+				break
+			}
+		}
+		if end < 0 {
+			return nil, fmt.Errorf("line %d: a ``` block that never ends", open+1)
+		}
+		i = end
+		marker, markerLine := "", prev+1
+		if prev >= 0 {
+			marker = lines[prev]
+		}
+		prev = -1
+		if !slices.Contains(shellLangs, lang) {
+			if anyMarkRE.MatchString(marker) {
+				errs = append(errs, fmt.Sprintf("line %d: marker above a %q block, which is not a shell block", markerLine, lang))
+			}
+			continue
+		}
+		b := docBlock{Line: open + 1, Lang: lang}
+		if t := testMarkRE.FindStringSubmatch(marker); t != nil {
+			b.Name = t[1]
+		} else if n := notRunMarkRE.FindStringSubmatch(marker); n != nil {
+			b.NotRun = n[1]
+		}
+		var body []string
+		for _, l := range lines[open+1 : end] {
+			body = append(body, strings.TrimPrefix(l, indent))
+		}
+		b.Body = strings.Join(body, "\n")
+		blocks = append(blocks, b)
 	}
+	if prev >= 0 && anyMarkRE.MatchString(lines[prev]) {
+		errs = append(errs, fmt.Sprintf("line %d: marker not followed by a shell block", prev+1))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return blocks, nil
+}
+
+// problems lists what keeps blocks from being accounted for: a block with no
+// marker, and a name given twice. ran, when not nil, also reports each block
+// marked for testing that did not run.
+func problems(blocks []docBlock, ran func(name string) bool) []string {
+	var out []string
+	seen := map[string]int{}
+	for _, b := range blocks {
+		switch {
+		case b.NotRun != "":
+		case b.Name == "":
+			out = append(out, fmt.Sprintf("%s:%d: a %s block that nothing runs: mark it <!-- test: NAME --> and run it from TestInstall, or <!-- not run: why -->",
+				installDoc, b.Line, b.Lang))
+		case seen[b.Name] != 0:
+			out = append(out, fmt.Sprintf("%s:%d: block name %s is already used at line %d", installDoc, b.Line, b.Name, seen[b.Name]))
+		case ran != nil && !ran(b.Name):
+			out = append(out, fmt.Sprintf("%s:%d: block %s is marked as tested, but no step of TestInstall ran it", installDoc, b.Line, b.Name))
+		}
+		if b.Name != "" && seen[b.Name] == 0 {
+			seen[b.Name] = b.Line
+		}
+	}
+	return out
+}
+
+func readDocBlocks(t *testing.T) []docBlock {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(suite.Root, installDoc))
+	require.NoError(t, err)
+	blocks, err := parseDocBlocks(string(data))
+	require.NoError(t, err, installDoc)
 	return blocks
+}
+
+// docRuns records which marked blocks runDocBlock has run in this process.
+var docRuns struct {
+	sync.Mutex
+	names map[string]bool
+}
+
+func ranDocBlock(name string) bool {
+	docRuns.Lock()
+	defer docRuns.Unlock()
+	return docRuns.names[name]
 }
 
 // runDocBlock runs the docs/install.md block name with bash (-euo pipefail), as a
@@ -39,8 +156,21 @@ func docBlocks(t *testing.T) map[string]string {
 // control plane's, with the admin kubeconfig).
 func runDocBlock(t *testing.T, ctx context.Context, name string) (stdout, stderr string) {
 	t.Helper()
-	block, ok := docBlocks(t)[name]
-	require.True(t, ok, "docs/install.md has no block marked <!-- test: %s -->", name)
+	var block *docBlock
+	for _, b := range readDocBlocks(t) {
+		if b.Name == name {
+			block = &b
+			break
+		}
+	}
+	require.NotNil(t, block, "%s has no block marked <!-- test: %s -->", installDoc, name)
+	docRuns.Lock()
+	if docRuns.names == nil {
+		docRuns.names = map[string]bool{}
+	}
+	docRuns.names[name] = true
+	docRuns.Unlock()
+
 	bin := filepath.Join(suite.WorkDir, "docs-bin")
 	if _, err := os.Lstat(filepath.Join(bin, "kubectl")); err != nil {
 		require.NoError(t, os.MkdirAll(bin, 0o755))
@@ -51,18 +181,87 @@ func runDocBlock(t *testing.T, ctx context.Context, name string) (stdout, stderr
 		"KUBECONFIG="+suite.Kubeconfig,
 		"HOME="+suite.WorkDir, // kubectl's discovery cache
 	)
-	out, stderr, err := runCmd(ctx, suite.Root, nil, env, "bash", "-euo", "pipefail", "-c", block)
-	t.Logf("docs/install.md %s:\n%s\n--- stdout\n%s--- stderr\n%s", name, block, out, stderr)
-	require.NoError(t, err, "docs/install.md block %s: %s", name, stderr)
+	out, stderr, err := runCmd(ctx, suite.Root, nil, env, "bash", "-euo", "pipefail", "-c", block.Body)
+	t.Logf("%s %s (line %d):\n%s\n--- stdout\n%s--- stderr\n%s", installDoc, name, block.Line, block.Body, out, stderr)
+	require.NoError(t, err, "%s block %s: %s", installDoc, name, stderr)
 	return out, stderr
 }
 
-// Every marked block of docs/install.md is run by TestInstall.
-func TestDocsBlocksAreTested(t *testing.T) {
-	var names []string
-	for n := range docBlocks(t) {
-		names = append(names, n)
+// Every shell block of docs/install.md says whether TestInstall runs it (and
+// under which name) or why it cannot; its last step, DocsBlocksAreTested,
+// checks that each block marked for testing did run.
+func TestDocsShellBlocksAreMarked(t *testing.T) {
+	blocks := readDocBlocks(t)
+	require.NotEmpty(t, blocks, "%s has no shell blocks", installDoc)
+	assert.Empty(t, problems(blocks, nil))
+	for _, b := range blocks {
+		if b.Name != "" {
+			assert.NotEmpty(t, strings.TrimSpace(b.Body), "%s:%d: block %s is empty", installDoc, b.Line, b.Name)
+		}
 	}
-	slices.Sort(names)
-	require.Equal(t, []string{"drop-old-ca", "preview", "renew-ca", "renew-serving", "show-cabundle", "smoke", "wait-certificates"}, names)
+}
+
+// stepDocsBlocksAreTested is TestInstall's last step: every shell block of
+// docs/install.md was run by the steps before it, unless marked with why not.
+func stepDocsBlocksAreTested(t *testing.T, _ *install) {
+	assert.Empty(t, problems(readDocBlocks(t), ranDocBlock))
+}
+
+// The checks above can fail: each kind of unaccounted block is found.
+func TestDocsBlockChecks(t *testing.T) {
+	doc := strings.Join([]string{
+		"# Guide",
+		"<!-- test: first -->",
+		"```sh",
+		"echo one",
+		"```",
+		"",
+		"<!-- not run: needs a kubelet -->",
+		"",
+		"```bash",
+		"kubectl rollout status deployment/x",
+		"```",
+		"```console",
+		"$ kubectl get pods",
+		"```",
+		"1. Indented:",
+		"",
+		"   <!-- test: second -->",
+		"   ```sh",
+		"   echo two",
+		"     echo indented more",
+		"   ```",
+		"```yaml",
+		"kind: NotShell",
+		"```",
+	}, "\n")
+	blocks, err := parseDocBlocks(doc)
+	require.NoError(t, err)
+	require.Len(t, blocks, 4)
+	assert.Equal(t, docBlock{Line: 3, Lang: "sh", Name: "first", Body: "echo one"}, blocks[0])
+	assert.Equal(t, docBlock{Line: 9, Lang: "bash", NotRun: "needs a kubelet", Body: "kubectl rollout status deployment/x"}, blocks[1])
+	assert.Equal(t, docBlock{Line: 12, Lang: "console", Body: "$ kubectl get pods"}, blocks[2])
+	assert.Equal(t, docBlock{Line: 18, Lang: "sh", Name: "second", Body: "echo two\n  echo indented more"}, blocks[3])
+
+	assert.Equal(t, []string{
+		installDoc + ":12: a console block that nothing runs: mark it <!-- test: NAME --> and run it from TestInstall, or <!-- not run: why -->",
+	}, problems(blocks, nil))
+	assert.Equal(t, []string{
+		installDoc + ":12: a console block that nothing runs: mark it <!-- test: NAME --> and run it from TestInstall, or <!-- not run: why -->",
+		installDoc + ":18: block second is marked as tested, but no step of TestInstall ran it",
+	}, problems(blocks, func(name string) bool { return name == "first" }))
+	dup := append(slices.Clone(blocks[:1]), docBlock{Line: 30, Lang: "sh", Name: "first"})
+	assert.Equal(t, []string{installDoc + ":30: block name first is already used at line 3"}, problems(dup, nil))
+
+	for name, bad := range map[string]string{
+		"marker above text":       "<!-- test: a -->\ntext\n```sh\nx\n```",
+		"marker above yaml":       "<!-- test: a -->\n```yaml\nx: 1\n```",
+		"marker at the end":       "```sh\nx\n```\n<!-- not run: why -->\n",
+		"malformed marker":        "<!-- test: Has Spaces -->\n```sh\nx\n```",
+		"not run without reason":  "<!-- not run: -->\n```sh\nx\n```",
+		"block that never closes": "<!-- test: a -->\n```sh\nx\n",
+	} {
+		_, err := parseDocBlocks(bad)
+		assert.Error(t, err, name)
+	}
 }

@@ -28,6 +28,7 @@ func TestImageBuildIsStatic(t *testing.T) {
 	ld, ok := b.flag("-ldflags")
 	require.True(t, ok, "Dockerfile line %d: go build has no -ldflags", b.Line)
 	assert.Subset(t, strings.Fields(ld), []string{"-s", "-w"}, "-ldflags strips symbols and DWARF")
+	require.NotEmpty(t, b.Args, "Dockerfile line %d: go build has no arguments", b.Line)
 	assert.Equal(t, "./cmd/webhook", b.Args[len(b.Args)-1], "builds the webhook command")
 
 	f, err := elf.Open(suite.Binary)

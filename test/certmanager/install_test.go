@@ -44,8 +44,10 @@ type install struct {
 // TestInstall installs deploy/manifests with kubectl into a cluster running
 // cert-manager, as docs/install.md tells a user to, and follows the install
 // through issuance, CA injection, admission over verified TLS, a serving
-// certificate renewal, a CA rotation and a pod's shutdown. The steps build on
-// each other; the first failure stops the rest.
+// certificate renewal, a CA rotation and a pod's shutdown, running the shell
+// blocks of docs/install.md on the way; the last step checks that none marked
+// for testing was left out. The steps build on each other; the first failure
+// stops the rest.
 func TestInstall(t *testing.T) {
 	in := &install{}
 	t.Cleanup(func() {
@@ -74,6 +76,7 @@ func TestInstall(t *testing.T) {
 		{"ServingRenewal", stepServingRenewal},
 		{"CARotation", stepCARotation},
 		{"GracefulShutdown", stepGracefulShutdown},
+		{"DocsBlocksAreTested", stepDocsBlocksAreTested},
 	} {
 		start := time.Now()
 		ok := t.Run(step.name, func(t *testing.T) { step.run(t, in) })
@@ -114,11 +117,11 @@ func stepServerDryRun(t *testing.T, _ *install) {
 	assert.True(t, apierrors.IsNotFound(err), "dry run stored the Deployment: %v", err)
 }
 
-// The install itself: one kubectl apply -k, then a second dry run against the
-// installed objects.
+// The install itself (docs/install.md's install: the CRD check, then one
+// kubectl apply -k), then a second dry run against the installed objects.
 func stepApply(t *testing.T, _ *install) {
 	ctx := stepContext(t)
-	out, stderr := mustKubectl(t, ctx, "apply", "-k", "deploy/manifests")
+	out, stderr := runDocBlock(t, ctx, "install")
 	assert.Empty(t, warningLines(stderr), "warnings")
 	for _, want := range []string{
 		"serviceaccount/laminar-ha-webhook created",
@@ -528,6 +531,7 @@ func requireTLSVerified(t *testing.T, ctx context.Context, in *install) {
 	t.Helper()
 	real := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 	require.NoError(t, suite.Client.Get(ctx, ctrlclient.ObjectKey{Name: appName}, real))
+	require.NotEmpty(t, real.Webhooks, "validating webhooks of %s", appName)
 	other, err := devenv.NewCerts("unrelated.example")
 	require.NoError(t, err)
 	c := loadClient(t)

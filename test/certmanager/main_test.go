@@ -238,7 +238,8 @@ func (s *suiteEnv) startControlPlane() error {
 	}
 	te.ControlPlane.KubectlPath = s.Kubectl
 	s.testEnv = te
-	if _, err := te.Start(); err != nil {
+	// etcd and kube-apiserver die with this process, even when it is SIGKILLed.
+	if _, err := devenv.StartEnvtest(te, filepath.Join(s.WorkDir, "parentdeath")); err != nil {
 		return fmt.Errorf("envtest: %w", err)
 	}
 	user, err := te.AddUser(envtest.User{Name: "certmanager-admin", Groups: []string{"system:masters"}},

@@ -87,10 +87,10 @@ func TestManifestDeploymentIsHA(t *testing.T) {
 	require.NotNil(t, spec.TerminationGracePeriodSeconds)
 	grace := time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second
 	var maxTimeout int32
-	for _, w := range all[*admissionregistrationv1.ValidatingWebhookConfiguration](r)[0].Webhooks {
+	for _, w := range one[*admissionregistrationv1.ValidatingWebhookConfiguration](t, r, appName).Webhooks {
 		maxTimeout = max(maxTimeout, *w.TimeoutSeconds)
 	}
-	for _, w := range all[*admissionregistrationv1.MutatingWebhookConfiguration](r)[0].Webhooks {
+	for _, w := range one[*admissionregistrationv1.MutatingWebhookConfiguration](t, r, appName).Webhooks {
 		maxTimeout = max(maxTimeout, *w.TimeoutSeconds)
 	}
 	flagDuration := func(name string) time.Duration {

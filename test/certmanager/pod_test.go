@@ -29,6 +29,7 @@ import (
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/laminar/ha-webhook/internal/devenv"
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 // localPod runs the webhook Deployment's container on this machine the way a
@@ -142,8 +143,9 @@ func startLocalPod(ctx context.Context, dir string) (*localPod, error) {
 	p.cmd = exec.Command(suite.Binary, p.Args...)
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = log, log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// It dies with this process, however that ends.
+	if err := parentdeath.Start(p.cmd); err != nil {
 		return nil, err
 	}
 	p.done = make(chan struct{})

@@ -91,6 +91,8 @@ func TestControllerStorageClass(t *testing.T) {
 		ctx := testContext(t)
 		c, _ := newClient(t)
 		s := loadStatefulSet(t, example("controller.yaml"), newNamespace(t, nil))
+		require.NotEmpty(t, s.Spec.VolumeClaimTemplates, "the example's claim templates")
+		require.NotNil(t, s.Spec.VolumeClaimTemplates[0].Spec.StorageClassName)
 		require.Equal(t, "gp3", *s.Spec.VolumeClaimTemplates[0].Spec.StorageClassName)
 		require.NoError(t, c.Create(ctx, s, client.DryRunAll))
 	})

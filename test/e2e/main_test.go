@@ -64,6 +64,9 @@ The e2e suite needs a real kube-apiserver, etcd and kubectl. Build them once wit
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "e2e: environment ready: %s\n", env.Timings)
+	if os.Getenv(envOrphanProbe) != "" {
+		return reportChildrenAndWait()
+	}
 
 	start := time.Now()
 	code := m.Run()

@@ -25,13 +25,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 // serviceHost is the name the API server verifies the serving certificate against.
@@ -222,8 +223,7 @@ func startWebhook(t *testing.T, certDir string, extra ...string) *webhook {
 	// No cluster: never pick up the caller's kubeconfig or an in-cluster config.
 	w.cmd.Env = append(os.Environ(), "KUBECONFIG=", "KUBERNETES_SERVICE_HOST=")
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
-	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, w.cmd.Start())
+	require.NoError(t, parentdeath.Start(w.cmd), "start the webhook so that it dies with this process, however that ends")
 	go func() {
 		w.exitErr = w.cmd.Wait()
 		w.exitedAt = time.Now()
