@@ -6,6 +6,7 @@
 package exempt
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,10 @@ func (e Exemption) Covers(id string, now time.Time) bool {
 	}
 	return false
 }
+
+// Names reports whether the annotations name rule id, whether or not the
+// exemption is valid or still in force.
+func (e Exemption) Names(id string) bool { return slices.Contains(e.Rules, id) }
 
 // Exemptible reports whether an exemption may name rule id at all.
 func Exemptible(id string) bool { return !strings.HasPrefix(id, SelfPrefix) }

@@ -55,6 +55,11 @@ type Decision struct {
 // the same field and value only warns (so an urgent change to a legacy workload is
 // never blocked by an unrelated old problem, while making it worse still is); in a
 // warn-mode namespace a deny only warns.
+//
+// A violation the old object had only under an exemption is no baseline: once
+// the exemption expires or is removed, the next change is denied, so ratcheting
+// cannot make an exemption permanent. An old object that was not a Laminar
+// workload (c.Old nil) ratchets nothing: the update is judged as a CREATE.
 func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 	ex := exempt.Read(w.Meta.Annotations)
 	var before map[string]bool
@@ -62,8 +67,11 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 		before = map[string]bool{}
 		old := c.Situation
 		old.Old = nil
+		oldEx := exempt.Read(c.Old.Meta.Annotations)
 		for _, v := range violations(c.Old, p, old, c.Only) {
-			before[sameness(v)] = true
+			if !oldEx.Names(v.RuleID) {
+				before[sameness(v)] = true
+			}
 		}
 	}
 	return decide(violations(w, p, c.Situation, c.Only), ex, before, c)
