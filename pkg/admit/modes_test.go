@@ -124,6 +124,14 @@ func TestRatchetingOnUpdate(t *testing.T) {
 	r = v.Handle(ctx, request(t, admissionv1.Create, "strict", bumped, ""))
 	assert.False(t, r.Allowed)
 
+	// An object that becomes Laminar on this update has no Laminar past: its old
+	// self, the same spec with other pod labels, blesses nothing.
+	notYet := strings.ReplaceAll(bad, `"app":"laminar-api"`, `"app":"web"`)
+	require.NotEqual(t, bad, notYet)
+	r = v.Handle(ctx, request(t, admissionv1.Update, "strict", bumped, notYet))
+	assert.False(t, r.Allowed, "becoming Laminar is judged as a CREATE")
+	assert.Empty(t, r.AuditAnnotations[admit.AuditRatcheted])
+
 	// Switched off in the policy, old violations deny again.
 	off := policy.Default()
 	off.Enforcement.Ratchet = false
