@@ -1,5 +1,6 @@
 // Package kubejson reads the JSON of Kubernetes objects the way the API server
-// does, so that what this project judges is what a cluster would store.
+// does, so that what this project judges is what a cluster would store, and the
+// JSON pointers of the patches made for them.
 package kubejson
 
 import (
