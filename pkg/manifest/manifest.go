@@ -10,15 +10,20 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // Decode reads one YAML or JSON document. Workload kinds come back typed; the
 // GVK is returned for every document so callers can skip what they do not judge.
+// A key written twice in one mapping is an error, as it is to kubectl.
 func Decode(doc []byte) (runtime.Object, schema.GroupVersionKind, error) {
 	js, err := yaml.YAMLToJSON(doc)
 	if err != nil {
 		return nil, schema.GroupVersionKind{}, fmt.Errorf("not YAML or JSON: %w", err)
+	}
+	if err := duplicateKeys(doc, 1); err != nil {
+		return nil, schema.GroupVersionKind{}, err
 	}
 	return decodeJSON(js)
 }
@@ -29,7 +34,10 @@ func decodeJSON(js []byte) (runtime.Object, schema.GroupVersionKind, error) {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 	}
-	if err := json.Unmarshal(js, &tm); err != nil {
+	// A field written twice is left to the typed decode, which sees the whole
+	// object, once apiVersion and kind are read: kinds this build does not judge
+	// are not its business.
+	if err := kubejson.Unmarshal(js, &tm); err != nil && (tm.APIVersion == "" || tm.Kind == "") {
 		return nil, schema.GroupVersionKind{}, fmt.Errorf("not a Kubernetes object: %w", err)
 	}
 	if tm.APIVersion == "" || tm.Kind == "" {

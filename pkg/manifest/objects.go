@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
@@ -43,21 +47,32 @@ type Content struct {
 }
 
 // Objects reads the document. The error is for a document that is not YAML or
-// JSON at all; an item that cannot be decoded carries its own Object.Err, so
-// one bad item does not hide the others.
+// JSON at all, or that holds objects and writes a key twice in one mapping; an
+// item that cannot be decoded carries its own Object.Err, so one bad item does
+// not hide the others.
 func (d Document) Objects() (Content, error) {
 	js, err := yaml.YAMLToJSON(d.Text)
 	if err != nil {
 		return Content{}, fmt.Errorf("not YAML or JSON: %w", err)
 	}
-	return ObjectsFromJSON(js)
+	c, err := ObjectsFromJSON(js)
+	if err == nil && len(c.Objects) > 0 {
+		err = duplicateKeys(d.Text, d.Line)
+	}
+	if err != nil {
+		return Content{}, err
+	}
+	return c, nil
 }
 
 // ObjectsFromJSON reads a document already converted to JSON; see Document.Objects.
 func ObjectsFromJSON(js []byte) (Content, error) {
 	var top any
-	if err := json.Unmarshal(js, &top); err != nil {
-		return Content{}, fmt.Errorf("not YAML or JSON: %w", err)
+	if err := kubejson.Unmarshal(js, &top); err != nil {
+		if syntax, _ := sigsjson.SyntaxErrorOffset(err); syntax {
+			return Content{}, fmt.Errorf("not YAML or JSON: %w", err)
+		}
+		return Content{}, err
 	}
 	m, ok := top.(map[string]any)
 	if !ok {
@@ -104,6 +119,30 @@ func ObjectsFromJSON(js []byte) (Content, error) {
 		c.Objects = append(c.Objects, o)
 	}
 	return c, nil
+}
+
+// duplicateKeys reports the keys the YAML text writes twice in one mapping,
+// with lines counted from firstLine. The conversion to JSON keeps the last of
+// them silently, where kubectl refuses the document.
+func duplicateKeys(text []byte, firstLine int) error {
+	_, err := yaml.YAMLToJSONStrict(text)
+	if err == nil {
+		return nil
+	}
+	var te *yamlv2.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("not YAML or JSON: %w", err)
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = e
+		if num, rest, ok := strings.Cut(strings.TrimPrefix(e, "line "), ":"); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				msgs[i] = "line " + strconv.Itoa(firstLine+n-1) + ":" + rest
+			}
+		}
+	}
+	return fmt.Errorf("duplicate key: %s", strings.Join(msgs, "; "))
 }
 
 func typeMeta(m map[string]any) (apiVersion, kind string) {

@@ -14,6 +14,8 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 	"gomodules.xyz/jsonpatch/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 )
 
 // Patch applies JSON patch operations, with paths from the document's root, to the
@@ -205,13 +207,15 @@ func writeJSON(b *bytes.Buffer, n *yamlv3.Node) error {
 // applyNodeOp applies one operation to the node tree; keys it adds to a mapping
 // are recorded in added.
 func applyNodeOp(root *yamlv3.Node, op jsonpatch.JsonPatchOperation, added map[*yamlv3.Node]bool) error {
-	tokens := splitPointer(op.Path)
+	tokens, err := kubejson.SplitPointer(op.Path)
+	if err != nil {
+		return err
+	}
 	if len(tokens) == 0 {
 		return errNotFaithful
 	}
 	parent := root
 	for _, t := range tokens[:len(tokens)-1] {
-		var err error
 		if parent, err = child(parent, t); err != nil {
 			return err
 		}
@@ -222,7 +226,6 @@ func applyNodeOp(root *yamlv3.Node, op jsonpatch.JsonPatchOperation, added map[*
 	last := tokens[len(tokens)-1]
 	var value *yamlv3.Node
 	if op.Operation == "add" || op.Operation == "replace" {
-		var err error
 		if value, err = toNode(op.Value); err != nil {
 			return err
 		}
@@ -421,16 +424,4 @@ func layout(text []byte) (indent int, compact bool) {
 		indent = 2
 	}
 	return indent, compact
-}
-
-// splitPointer decodes an RFC 6901 JSON pointer.
-func splitPointer(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-	}
-	return parts
 }

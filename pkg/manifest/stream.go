@@ -27,27 +27,33 @@ type Document struct {
 // the stream, keeps one broken document from hiding the others and keeps every
 // document's original bytes. A JSON object is one document. A UTF-8 byte order
 // mark at the start is dropped.
+//
+// apimachinery's readers (k8s.io/apimachinery/pkg/util/yaml) cut streams too,
+// but give neither what the callers need nor YAML's rule. NewYAMLReader, which
+// kubectl uses, returns each document's lines re-terminated with "\n" (CRLF and
+// a missing final newline are lost), drops separator lines except a leading one,
+// which stays in the first document, returns the second of two consecutive
+// separators as a document, and fails the rest of the stream at a line such as
+// "---x". NewDocumentDecoder keeps the bytes except the newline that ends each
+// document, and cuts at any line starting with "---" ("----", which YAML reads
+// as text, included) but not at a separator on the first line. Neither tells a
+// document's separator, exact text, line or number, which every report and the
+// mutate command (writing untouched documents back byte for byte) need; so the
+// cut is made here, on the lines bytes.Lines gives.
 func Split(data []byte) []Document {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var docs []Document
 	cur := Document{Line: 1}
-	start := 0 // offset of cur.Text in data
-	line := 1
-	for off := 0; off < len(data); {
-		end := bytes.IndexByte(data[off:], '\n')
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += off + 1
-		}
-		if isSeparator(data[off:end]) {
-			cur.Text = data[start:off]
-			docs = append(docs, cur)
-			cur = Document{Separator: data[off:end], Line: line + 1}
-			start = end
-		}
-		off = end
+	start, off, line := 0, 0, 1 // start: offset of cur.Text in data
+	for l := range bytes.Lines(data) {
+		off += len(l)
 		line++
+		if isSeparator(l) {
+			cur.Text = data[start : off-len(l)]
+			docs = append(docs, cur)
+			cur = Document{Separator: l, Line: line}
+			start = off
+		}
 	}
 	cur.Text = data[start:]
 	docs = append(docs, cur)

@@ -72,7 +72,7 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy, now time.Time)
 	if err != nil {
 		return Result{}, err
 	}
-	patch, err := createPatch(before, after)
+	patch, err := jsonpatch.CreatePatch(before, after)
 	if err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
@@ -92,8 +92,8 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy, now time.Time)
 // hold the spec alone ({"spec":...}): the other members would encode the same
 // and give no operation, so the patch is the same, and metadata — with the
 // managedFields and last-applied annotation an API server sends, about half of
-// the object — is neither encoded twice nor walked. Otherwise they are the whole
-// objects.
+// the object — is neither encoded twice nor decoded twice by the diff. Otherwise
+// they are the whole objects.
 func encodePair(obj, out runtime.Object) (before, after []byte, err error) {
 	var bs, as any
 	switch o := obj.(type) {

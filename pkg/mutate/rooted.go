@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
+
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 )
 
 // rootPatch makes a patch computed between two typed encodings apply to the
@@ -17,20 +20,21 @@ import (
 // Nothing that exists in the request is replaced wholesale, so fields this build
 // does not know survive.
 //
-// The request is not decoded: its encoding is walked along the operations'
-// paths only (see node), and the mutated object only where a parent is missing.
+// The request is not decoded whole, only the top-level members the operations'
+// paths go into (see document).
 func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
-	if !json.Valid(request) {
-		var doc any
-		err := json.Unmarshal(request, &doc) // for encoding/json's own message
+	doc, err := newDocument(request)
+	if err != nil {
 		return nil, fmt.Errorf("request object: %w", err)
 	}
-	doc := newNode(request)
-	var after *node
+	var after *document
 	out := make([]pathOp, 0, len(ops))
 	added := map[string]bool{}
 	for _, op := range ops {
-		tokens := splitPointer(op.Path)
+		tokens, err := kubejson.SplitPointer(op.Path)
+		if err != nil {
+			return nil, err
+		}
 		missing, err := firstMissingParent(doc, tokens)
 		if err != nil {
 			return nil, fmt.Errorf("request object: %w", err)
@@ -39,24 +43,22 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 			out = append(out, pathOp{op: op, tokens: sortTokens(tokens)})
 			continue
 		}
-		path := joinPointer(tokens[:missing+1])
+		path := pointerPrefix(op.Path, missing+1)
 		if added[path] {
 			continue
 		}
 		if after == nil {
-			// Walked only when needed: a request from the API server has every parent.
-			after = newNode(mutated)
+			// Read only when needed: a request from the API server has every parent.
+			if after, err = newDocument(mutated); err != nil {
+				return nil, fmt.Errorf("mutated object: %w", err)
+			}
 		}
-		n, ok, err := lookup(after, tokens[:missing+1])
+		n, v, err := after.walk(tokens[:missing+1])
 		if err != nil {
 			return nil, fmt.Errorf("mutated object: %w", err)
 		}
-		if !ok {
+		if n <= missing {
 			return nil, fmt.Errorf("patch path %s is not in the mutated object", op.Path)
-		}
-		v, err := decodePlain(n.raw)
-		if err != nil {
-			return nil, fmt.Errorf("mutated object: %w", err)
 		}
 		added[path] = true
 		out = append(out, pathOp{op: jsonpatch.NewOperation("add", path, v), tokens: sortTokens(tokens[:missing+1])})
@@ -67,6 +69,20 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 		res[i] = out[i].op
 	}
 	return res, nil
+}
+
+// pointerPrefix is the pointer to the first n reference tokens of p: an
+// escaped token holds no "/".
+func pointerPrefix(p string, n int) string {
+	end := 0
+	for range n {
+		next := strings.IndexByte(p[end+1:], '/')
+		if next < 0 {
+			return p
+		}
+		end += 1 + next
+	}
+	return p[:end]
 }
 
 // pathOp is an operation with its path's reference tokens, split once.
@@ -86,31 +102,19 @@ func sortTokens(tokens []string) []sortToken {
 	out := make([]sortToken, len(tokens))
 	for i, t := range tokens {
 		out[i].s = t
-		if isDecimal(t) {
-			out[i].n, _ = strconv.Atoi(t)
-			out[i].isNum = true
-		}
+		out[i].n, out[i].isNum = atoi(t)
 	}
 	return out
 }
 
-// isDecimal reports whether strconv.Atoi reads t without error, without
-// building the error it returns for the many tokens it does not read.
-func isDecimal(t string) bool {
-	s := t
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
+// atoi is strconv.Atoi without the error it builds for every token that is a
+// name, not a number: most of them.
+func atoi(t string) (int, bool) {
+	if t == "" || (t[0] != '+' && t[0] != '-' && (t[0] < '0' || t[0] > '9')) {
+		return 0, false
 	}
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	_, err := strconv.Atoi(t) // out of range
-	return err == nil
+	n, err := strconv.Atoi(t)
+	return n, err == nil
 }
 
 // sortOperations orders operations by path, comparing array indexes as numbers, so
@@ -132,117 +136,81 @@ func sortOperations(ops []pathOp) {
 	})
 }
 
-// node is one value of an encoded document; an object's members or an array's
-// elements are listed the first time a path steps into it, once.
-type node struct {
-	raw   []byte
-	split bool
-	mem   []member
-	items [][]byte
-	kids  []*node
+// document is an encoded document decoded as far as the operations' paths
+// need: an object's members are decoded one by one, the first time a path goes
+// into them, so the metadata an API server sends, half of a request, is not
+// decoded when no operation goes there.
+type document struct {
+	members map[string]json.RawMessage // nil unless the document is an object
+	decoded map[string]any
+	whole   any // a document that is not an object
 }
 
-func newNode(raw []byte) *node { return &node{raw: raw[skipSpace(raw, 0):]} }
+// newDocument splits raw into its members; any other value it decodes whole.
+// Invalid JSON gets encoding/json's message.
+func newDocument(raw []byte) (*document, error) {
+	d := &document{}
+	if first := bytes.TrimLeft(raw, " \t\r\n"); len(first) > 0 && first[0] == '{' {
+		d.decoded = map[string]any{}
+		return d, json.Unmarshal(raw, &d.members)
+	}
+	return d, json.Unmarshal(raw, &d.whole)
+}
 
-// step follows one reference token as the decoded document would: an object's
+// walk follows tokens as far as the decoded document has them: an object's
 // member unless it is null (the last of duplicate names counts), an array's
-// element at an index strconv.Atoi reads, null included.
-func (n *node) step(token string) (*node, bool, error) {
-	switch kindOf(n.raw) {
-	case kindObject:
-		if !n.split {
-			var err error
-			if n.mem, err = members(n.raw, nil); err != nil {
-				return nil, false, err
+// element at an index strconv.Atoi reads, null included. It returns how many
+// tokens it followed and the value it reached.
+func (d *document) walk(tokens []string) (int, any, error) {
+	cur, n := d.whole, 0
+	if d.members != nil && len(tokens) > 0 {
+		v, ok := d.decoded[tokens[0]]
+		if !ok {
+			raw, ok := d.members[tokens[0]]
+			if !ok {
+				return 0, nil, nil
 			}
-			n.kids = make([]*node, len(n.mem))
-			n.split = true
-		}
-		for i := len(n.mem) - 1; i >= 0; i-- {
-			if n.mem[i].is(token) {
-				if kindOf(n.mem[i].value) == kindNull {
-					return nil, false, nil
-				}
-				return n.kid(i, n.mem[i].value), true, nil
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return 0, nil, err
 			}
+			d.decoded[tokens[0]] = v
 		}
-		return nil, false, nil
-	case kindArray:
-		if !n.split {
-			var err error
-			if n.items, err = elements(n.raw, nil); err != nil {
-				return nil, false, err
-			}
-			n.kids = make([]*node, len(n.items))
-			n.split = true
+		if v == nil {
+			return 0, nil, nil
 		}
-		if !isDecimal(token) {
-			return nil, false, nil
-		}
-		i, _ := strconv.Atoi(token)
-		if i < 0 || i >= len(n.items) {
-			return nil, false, nil
-		}
-		return n.kid(i, n.items[i]), true, nil
+		cur, n = v, 1
 	}
-	return nil, false, nil
-}
-
-func (n *node) kid(i int, raw []byte) *node {
-	if n.kids[i] == nil {
-		n.kids[i] = &node{raw: raw}
+	for _, t := range tokens[n:] {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[t]
+			if !ok || v == nil {
+				return n, cur, nil
+			}
+			cur = v
+		case []any:
+			i, ok := atoi(t)
+			if !ok || i < 0 || i >= len(c) {
+				return n, cur, nil
+			}
+			cur = c[i]
+		default:
+			return n, cur, nil
+		}
+		n++
 	}
-	return n.kids[i]
+	return n, cur, nil
 }
 
 // firstMissingParent returns the index of the first token, excluding the last,
 // that does not exist in doc, or -1 when every parent exists.
-func firstMissingParent(doc *node, tokens []string) (int, error) {
-	cur := doc
-	for i := 0; i < len(tokens)-1; i++ {
-		next, ok, err := cur.step(tokens[i])
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			return i, nil
-		}
-		cur = next
+func firstMissingParent(doc *document, tokens []string) (int, error) {
+	if len(tokens) < 2 {
+		return -1, nil
 	}
-	return -1, nil
-}
-
-func lookup(doc *node, tokens []string) (*node, bool, error) {
-	cur := doc
-	for _, t := range tokens {
-		next, ok, err := cur.step(t)
-		if err != nil || !ok {
-			return nil, false, err
-		}
-		cur = next
+	n, _, err := doc.walk(tokens[:len(tokens)-1])
+	if err != nil || n == len(tokens)-1 {
+		return -1, err
 	}
-	return cur, true, nil
-}
-
-// splitPointer decodes an RFC 6901 JSON pointer.
-func splitPointer(p string) []string {
-	if p == "" || p == "/" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		if strings.IndexByte(s, '~') >= 0 {
-			parts[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
-		}
-	}
-	return parts
-}
-
-func joinPointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
+	return n, nil
 }

@@ -4,7 +4,6 @@
 package workload
 
 import (
-	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 )
 
 // Role is the part of Laminar a workload runs.
@@ -127,8 +128,10 @@ func (e ErrUnsupportedKind) Error() string {
 	return fmt.Sprintf("kind %s is not judged (only apps/v1 Deployment and StatefulSet are)", e.GVK)
 }
 
-// Decode turns raw JSON of the given kind into a typed object. Unknown fields are
-// tolerated: an API server newer than this build may send fields it does not know.
+// Decode turns raw JSON of the given kind into a typed object, read as the API
+// server reads it (kubejson.Unmarshal): names match case-sensitively, and a field
+// written twice, or beside a case variant of itself, is an error. Unknown fields
+// are tolerated: an API server newer than this build may send fields it does not know.
 func Decode(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
 	var obj runtime.Object
 	switch gvk {
@@ -142,7 +145,7 @@ func Decode(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%s: no object in the request", gvk.Kind)
 	}
-	if err := json.Unmarshal(raw, obj); err != nil {
+	if err := kubejson.Unmarshal(raw, obj); err != nil {
 		return nil, fmt.Errorf("%s: object does not fit apps/v1 %s: %w", gvk.Kind, gvk.Kind, err)
 	}
 	return obj, nil
