@@ -2,7 +2,6 @@ package admit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 
@@ -15,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
@@ -116,13 +116,13 @@ func decodeRelated(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, *me
 	}
 	if gvk == pdbGVK {
 		var pdb policyv1.PodDisruptionBudget
-		if err := json.Unmarshal(raw, &pdb); err != nil {
+		if err := kubejson.Unmarshal(raw, &pdb); err != nil {
 			return nil, nil, fmt.Errorf("%s: object does not fit %s: %w", gvk.Kind, gvk.GroupVersion(), err)
 		}
 		return &pdb, &pdb.ObjectMeta, nil
 	}
 	var hpa autoscalingv2.HorizontalPodAutoscaler
-	if err := json.Unmarshal(raw, &hpa); err != nil {
+	if err := kubejson.Unmarshal(raw, &hpa); err != nil {
 		return nil, nil, fmt.Errorf("%s: object does not fit %s: %w", gvk.Kind, gvk.GroupVersion(), err)
 	}
 	return &hpa, &hpa.ObjectMeta, nil

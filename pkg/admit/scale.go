@@ -2,7 +2,6 @@ package admit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -10,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
@@ -49,7 +49,7 @@ func scaleReading(ctx context.Context, cluster rules.View, req admission.Request
 	if len(req.Object.Raw) == 0 {
 		return unreadable(fmt.Errorf("Scale: no object in the request"))
 	}
-	if err := json.Unmarshal(req.Object.Raw, &scale); err != nil {
+	if err := kubejson.Unmarshal(req.Object.Raw, &scale); err != nil {
 		return unreadable(fmt.Errorf("Scale: object does not fit autoscaling/v1 Scale: %w", err))
 	}
 	if cluster == nil {
@@ -64,7 +64,7 @@ func scaleReading(ctx context.Context, cluster rules.View, req admission.Request
 			Namespace: req.Namespace, Exemption: exempt.Read(parent.Meta.Annotations)},
 		judge: func(verdict *Verdict, p *policy.Policy, mode string, s rules.Situation) {
 			var old autoscalingv1.Scale
-			if req.Operation == admissionv1.Update && json.Unmarshal(req.OldObject.Raw, &old) == nil && len(req.OldObject.Raw) > 0 {
+			if req.Operation == admissionv1.Update && kubejson.Unmarshal(req.OldObject.Raw, &old) == nil && len(req.OldObject.Raw) > 0 {
 				s.Old = parent.WithReplicas(old.Spec.Replicas)
 			}
 			// The replica rules read nothing of the cluster; the scale is judged as

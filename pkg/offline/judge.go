@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/validate"
@@ -65,7 +66,7 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, ign
 								Labels map[string]string `json:"labels"`
 							} `json:"metadata"`
 						}
-						if json.Unmarshal(o.JSON, &meta) == nil && meta.Metadata.Name != "" {
+						if kubejson.Unmarshal(o.JSON, &meta) == nil && meta.Metadata.Name != "" {
 							labels, dropped := meta.Metadata.Labels, []string(nil)
 							if !trust {
 								labels, dropped = withoutSwitches(labels)
@@ -141,7 +142,7 @@ func createRequest(o manifest.Object, raw []byte) admission.Request {
 			Namespace string `json:"namespace"`
 		} `json:"metadata"`
 	}
-	_ = json.Unmarshal(raw, &meta) // the object was decoded already; a failure only leaves the names empty
+	_ = kubejson.Unmarshal(raw, &meta) // the object was decoded already; a failure only leaves the names empty
 	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		UID:       "offline",
 		Kind:      metav1.GroupVersionKind(o.GVK),
