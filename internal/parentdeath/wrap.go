@@ -44,8 +44,8 @@ func Wrap(dir, binary string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("parentdeath: this program's path: %w", err)
 	}
-	script := fmt.Sprintf("#!/bin/sh\n# %s, killed when process %d dies (internal/parentdeath)\n%s=%s %s=%d exec %s \"$@\"\n",
-		target, os.Getpid(), envExec, shellQuote(target), envParent, os.Getpid(), shellQuote(self))
+	script := fmt.Sprintf("#!/bin/sh\n# Runs %s, killed when process %d dies (internal/parentdeath).\n%s=%s %s=%d exec %s \"$@\"\n",
+		strconv.Quote(filepath.Base(target)), os.Getpid(), envExec, shellQuote(target), envParent, os.Getpid(), shellQuote(self))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}

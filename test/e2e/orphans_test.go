@@ -59,7 +59,9 @@ func TestNothingOutlivesAKilledTestProcess(t *testing.T) {
 	probe.Env = append(os.Environ(),
 		envOrphanProbe+"=1",
 		"E2E_WEBHOOK_BINARY="+env.WebhookBinary, // no second build
-		"E2E_WORK_DIR="+t.TempDir(),             // removed by the test, since the probe cannot
+		// The probe never cleans up, so its files (devenv's work dir, envtest's
+		// etcd data and certificates) go where the test removes them.
+		"TMPDIR="+t.TempDir(),
 	)
 	stdin, err := probe.StdinPipe() // never written: the probe blocks on it
 	require.NoError(t, err)
