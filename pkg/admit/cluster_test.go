@@ -235,3 +235,32 @@ func TestWorkloadWarningsFromTheCluster(t *testing.T) {
 	r = v.Handle(ctx, request(t, admissionv1.Update, "laminar", obj, obj))
 	assert.Empty(t, r.Warnings)
 }
+
+// TestObjectsAreReadCaseSensitively: a Scale, budget or workload that names a
+// field twice (or beside a case variant) is refused as unreadable, never read
+// the way encoding/json would, which takes "Replicas" for "replicas".
+func TestObjectsAreReadCaseSensitively(t *testing.T) {
+	c := newFakeCluster(t)
+	ctx := context.Background()
+	scale := admit.NewScaleValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: c})
+	req := scaleRequest("deployments", "laminar-api", 3, 3)
+	req.Object.Raw = []byte(`{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"laminar-api","namespace":"laminar"},"spec":{"replicas":1,"Replicas":3}}`)
+	r := scale.Handle(ctx, req)
+	assert.False(t, r.Allowed)
+	require.NotNil(t, r.Result)
+	assert.Equal(t, int32(400), r.Result.Code)
+	assert.Contains(t, r.Result.Message, "spec.Replicas")
+
+	related := admit.NewRelatedValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: c})
+	r = related.Handle(ctx, admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "p-1", Operation: admissionv1.Create, Namespace: "laminar", Name: "pdb",
+		Kind:     metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"},
+		Resource: metav1.GroupVersionResource{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+		Object: runtime.RawExtension{Raw: []byte(`{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"pdb","namespace":"laminar"},` +
+			`"spec":{"minAvailable":0,"minAvailable":2,"selector":{"matchLabels":{"app":"laminar-api"}}}}`)},
+	}})
+	assert.False(t, r.Allowed)
+	require.NotNil(t, r.Result)
+	assert.Equal(t, int32(400), r.Result.Code)
+	assert.Contains(t, r.Result.Message, "spec.minAvailable")
+}

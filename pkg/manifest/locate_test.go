@@ -82,6 +82,7 @@ func TestLocator(t *testing.T) {
 
 func TestLocatorOnBrokenYAML(t *testing.T) {
 	docs := manifest.Split([]byte("a: 1\n---\n# head\nkind: [\n"))
+	require.Len(t, docs, 2)
 	l := manifest.NewLocator(docs[1])
 	assert.Equal(t, manifest.Position{Line: 4, Column: 1}, l.Object(0))
 	pos, ok := l.Field(0, "kind")

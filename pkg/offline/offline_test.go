@@ -74,12 +74,15 @@ func TestRead(t *testing.T) {
 		filepath.Join(dir, "empty") + " (error)",
 		"piped.yaml (error)",
 	}, names(srcs))
+	require.Len(t, srcs, 8)
 	assert.Equal(t, "from stdin", string(srcs[3].Data))
 	assert.EqualError(t, srcs[5].Err, "no such file or directory")
 	assert.ErrorContains(t, srcs[6].Err, "holds no .yaml, .yml, .json file")
 	assert.ErrorContains(t, srcs[7].Err, "more than once")
 
-	assert.Equal(t, offline.StdinName, offline.Read([]string{"-"}, strings.NewReader(""), "")[0].Name)
+	stdin := offline.Read([]string{"-"}, strings.NewReader(""), "")
+	require.Len(t, stdin, 1)
+	assert.Equal(t, offline.StdinName, stdin[0].Name)
 }
 
 func TestCheckCountsAndOrder(t *testing.T) {
@@ -105,6 +108,7 @@ func TestCheckCountsAndOrder(t *testing.T) {
 
 	asWritten := offline.Check(srcs[:1], offline.Options{AsWritten: true, Policy: policy.Default()})
 	assert.False(t, asWritten.Mutated)
+	require.NotEmpty(t, asWritten.Objects)
 	assert.False(t, asWritten.Objects[0].Allowed, "no probes as written")
 	assert.Empty(t, asWritten.Objects[0].DefaultsApplied)
 }

@@ -44,10 +44,12 @@ func sample() *report.Report {
 func TestAddObjectCounts(t *testing.T) {
 	r := sample()
 	assert.Equal(t, report.Summary{Files: 2, Documents: 3, Objects: 2, Denied: 1, Denials: 2, Warnings: 2, Exempted: 1, Errors: 1}, r.Summary)
+	require.Len(t, r.Objects, 2)
 	assert.False(t, r.Objects[0].Allowed)
 	assert.True(t, r.Objects[1].Allowed, "an audited deny rule admits")
 	assert.NotNil(t, r.Objects[1].DefaultsApplied, "an empty list, never null")
 	r.AddObject(report.Object{})
+	require.Len(t, r.Objects, 3)
 	assert.NotNil(t, r.Objects[2].Violations, "an empty list, never null")
 }
 
@@ -175,9 +177,11 @@ func TestSARIF(t *testing.T) {
 
 	require.Len(t, run.Results, 5)
 	for _, res := range run.Results {
+		require.Less(t, res.RuleIndex, len(run.Tool.Driver.Rules), "ruleIndex is in range")
 		assert.Equal(t, res.RuleID, run.Tool.Driver.Rules[res.RuleIndex].ID, "ruleIndex points at the rule")
 	}
 	first := run.Results[0]
+	require.NotEmpty(t, first.Locations)
 	assert.Equal(t, "error", first.Level)
 	assert.Equal(t, `Deployment ns/api: spec.replicas: Invalid value: 1: too few; fix: set 2`, first.Message.Text)
 	loc := first.Locations[0].PhysicalLocation
@@ -191,6 +195,7 @@ func TestSARIF(t *testing.T) {
 	assert.Empty(t, run.Results[0].Suppressions)
 	assert.Equal(t, "warning", run.Results[4].Level, "an audited deny is a warning")
 
+	require.Len(t, run.Invocations, 1)
 	inv := run.Invocations[0]
 	assert.False(t, inv.ExecutionSuccessful)
 	require.Len(t, inv.ToolExecutionNotifications, 1)
