@@ -236,7 +236,7 @@ func TestRootedPatchOfRandomPairs(t *testing.T) {
 		require.NoError(t, err, "a=%s\npatch=%s", ja, ops)
 		require.JSONEq(t, string(jb), string(patched), "a=%s\npatch=%s", ja, ops)
 	}
-	require.Greater(t, applied, 1000)
+	require.Greater(t, applied, 800, "pairs whose patch was applied (about 1,000 of 3,000)")
 }
 
 // removesElements reports whether the patch removes an element of an array of doc.
