@@ -10,7 +10,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
@@ -188,11 +187,9 @@ func (j *judged) Decision() validate.Decision {
 }
 
 // mutateObject runs the mutating webhook on one object; nil when the webhook
-// does not judge it.
+// does not judge it. An object that could not be decoded (o.Err) is reported by
+// the caller, as an input error, before this is called.
 func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
-	if o.Err != nil {
-		return nil, nil
-	}
 	v := e.mutator.Decide(context.Background(), createRequest(o, o.JSON))
 	if v.Err != nil {
 		return nil, fmt.Errorf("mutate: %w", v.Err)
@@ -224,7 +221,7 @@ func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
 	if j.Validation.Err != nil {
 		return nil, fmt.Errorf("validate: %w", j.Validation.Err)
 	}
-	obj, err := workload.Decode(schema.GroupVersionKind(o.GVK), raw)
+	obj, err := workload.Decode(o.GVK, raw)
 	if err != nil {
 		return nil, fmt.Errorf("validate: %w", err)
 	}
