@@ -23,9 +23,9 @@ import (
 )
 
 // ManifestFiles are the files of deploy/manifests the local environment installs.
-var ManifestFiles = []string{"service.yaml", "webhooks.yaml"}
+var ManifestFiles = []string{"service.yaml", "webhooks.yaml", "enforcement.yaml"}
 
-// LoadManifests decodes deploy/manifests/{service,webhooks}.yaml strictly (an
+// LoadManifests decodes deploy/manifests/{service,webhooks,enforcement}.yaml strictly (an
 // unknown or duplicated field is an error) into typed objects.
 func LoadManifests(root string) ([]client.Object, error) {
 	var objs []client.Object
