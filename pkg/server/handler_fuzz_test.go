@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -233,13 +232,6 @@ func checkPatch(t *testing.T, in admissionv1.AdmissionRequest, resp admission.Re
 		out, _ := json.Marshal(second.Patches)
 		t.Fatalf("mutating the mutated object patches again: %s\nfirst patch: %s", out, ops)
 	}
-}
-
-// zero resets obj to its type's zero value and returns it.
-func zero(obj runtime.Object) runtime.Object {
-	v := reflect.ValueOf(obj).Elem()
-	v.Set(reflect.Zero(v.Type()))
-	return obj
 }
 
 // checkNotAllowedByAccident: a Laminar workload the rule engine finds in breach of
