@@ -576,6 +576,10 @@ func requireTLSVerified(t *testing.T, ctx context.Context, in *install) {
 		w.Name = "tls-probe.ha.laminar.io"
 		w.ClientConfig.CABundle = tc.caBundle
 		w.ObjectSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"tls-probe": tc.name}}
+		// The probe lives in the webhook's own namespace, which the shipped
+		// configurations leave out by name: only the probe configuration calls the
+		// webhook for it, so its answer (or TLS error) is the one returned.
+		w.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": namespace}}
 		probe := &admissionregistrationv1.ValidatingWebhookConfiguration{
 			ObjectMeta: metav1.ObjectMeta{Name: "laminar-ha-webhook-tls-probe-" + tc.name},
 			Webhooks:   []admissionregistrationv1.ValidatingWebhook{w},
@@ -583,7 +587,7 @@ func requireTLSVerified(t *testing.T, ctx context.Context, in *install) {
 		require.NoError(t, suite.Client.Create(ctx, probe))
 		labels := map[string]string{"tls-probe": tc.name}
 		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: "tls-probe", Namespace: "default", Labels: labels},
+			ObjectMeta: metav1.ObjectMeta{Name: "tls-probe", Namespace: namespace, Labels: labels},
 			Spec: appsv1.DeploymentSpec{
 				Replicas: ptrTo[int32](1),
 				Selector: &metav1.LabelSelector{MatchLabels: labels},

@@ -263,7 +263,8 @@ func TestManifestNamespace(t *testing.T) {
 		assert.Equal(t, appName, o.GetLabels()["app.kubernetes.io/name"], "%T %s", o, o.GetName())
 		switch o.(type) {
 		case *corev1.Namespace, *rbacv1.ClusterRole, *rbacv1.ClusterRoleBinding,
-			*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration:
+			*admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration,
+			*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding:
 			assert.Empty(t, o.GetNamespace(), "%T %s is cluster-scoped", o, o.GetName())
 		default:
 			assert.Equal(t, namespace, o.GetNamespace(), "%T %s", o, o.GetName())
