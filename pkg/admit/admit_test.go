@@ -2,7 +2,9 @@ package admit_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,16 +14,19 @@ import (
 	"testing"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
+	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/policy"
 )
 
@@ -301,4 +306,27 @@ func applyPatch(tb testing.TB, obj []byte, r admission.Response) []byte {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+// TestAMutationThatCannotBeComputedNeverDenies: an error answer from the
+// mutating webhook is a refusal to the API server, whatever its failurePolicy,
+// so a mutation that fails MUST admit the object unpatched, with a warning and
+// an error outcome; the validating webhook still judges it.
+func TestAMutationThatCannotBeComputedNeverDenies(t *testing.T) {
+	restore := admit.FailMutation(errors.New("patch path /spec/x is not in the mutated object"))
+	t.Cleanup(restore)
+	m := admit.NewMutator(admit.Config{Policy: admit.Static(policy.Default())})
+	before := testutil.ToFloat64(metrics.Decisions.WithLabelValues("mutate", "Deployment", "api", metrics.OutcomeError))
+	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "m-1", Operation: admissionv1.Create, Namespace: "laminar", Name: "laminar-api",
+		Kind:   metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"},
+		Object: runtime.RawExtension{Raw: []byte(fixtureJSON(t, "admission/api-bad.yaml"))},
+	}}
+	r := m.Handle(context.Background(), req)
+	assert.True(t, r.Allowed, "a failed mutation must not deny: %v", r.Result)
+	assert.Empty(t, r.Patches)
+	require.Len(t, r.Warnings, 1)
+	assert.True(t, strings.HasPrefix(r.Warnings[0], admit.MutationFailedWarning), r.Warnings[0])
+	assert.LessOrEqual(t, len([]rune(r.Warnings[0])), 120)
+	assert.Equal(t, before+1, testutil.ToFloat64(metrics.Decisions.WithLabelValues("mutate", "Deployment", "api", metrics.OutcomeError)))
 }

@@ -226,9 +226,19 @@ func roleLabel(role string) string {
 	return "other"
 }
 
+// MutationFailedWarning starts the warning of an object admitted unpatched
+// because its defaults could not be computed.
+const MutationFailedWarning = "HA defaults could not be computed; admitted unpatched, the validating webhook still judges it: "
+
 // response renders the verdict, with the metrics outcome it is counted as.
 func (v *Verdict) response() (admission.Response, string) {
 	switch {
+	case v.Err != nil && v.Judged && v.Webhook == WebhookMutate:
+		// The API server takes an error answer for a refusal, whatever the
+		// failurePolicy; defaults are a convenience and never block an object.
+		resp := admission.Allowed("HA defaults not applied").WithWarnings(validate.FitWarning(MutationFailedWarning+v.Err.Error()))
+		resp.AuditAnnotations = map[string]string{AuditRole: string(v.Subject.Role), AuditMode: v.gate.audit(v.Switch.Mode)}
+		return resp, metrics.OutcomeError
 	case v.Err != nil:
 		return admission.Errored(v.Code, v.Err), metrics.OutcomeError
 	case !v.Judged:

@@ -69,9 +69,12 @@ func readWorkload(judge workloadJudge) func(ctx context.Context, req admission.R
 	}
 }
 
+// mutateObject is mutate.Object; tests replace it to make a mutation fail.
+var mutateObject = mutate.Object
+
 func mutateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
 	return func(v *Verdict, p *policy.Policy, _ string, s rules.Situation) {
-		res, err := mutate.Object(w.Object(), req.Object.Raw, p, s.Now)
+		res, err := mutateObject(w.Object(), req.Object.Raw, p, s.Now)
 		if err != nil {
 			v.Err, v.Code = err, http.StatusInternalServerError
 			return

@@ -139,9 +139,9 @@ func (d Decision) Warnings() []string {
 		case OutcomeWarn:
 			out = append(out, Warning(f.Err))
 		case OutcomeAudit:
-			out = append(out, truncate(PrefixAudit+Warning(f.Err), MaxWarningLength))
+			out = append(out, FitWarning(PrefixAudit+Warning(f.Err)))
 		case OutcomeRatchet:
-			out = append(out, truncate(PrefixRatchet+Warning(f.Err), MaxWarningLength))
+			out = append(out, FitWarning(PrefixRatchet+Warning(f.Err)))
 		}
 	}
 	return out

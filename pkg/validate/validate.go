@@ -64,13 +64,14 @@ func appendViolations(out []Violation, id string, action rules.Action, errs fiel
 // Warning renders a field error as one admission warning of at most
 // MaxWarningLength characters: "<field>: <detail>", detail starting with the rule ID.
 func Warning(e *field.Error) string {
-	return truncate(fmt.Sprintf("%s: %s", e.Field, e.Detail), MaxWarningLength)
+	return FitWarning(fmt.Sprintf("%s: %s", e.Field, e.Detail))
 }
 
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// FitWarning cuts s to MaxWarningLength characters, ending it with "…" when cut.
+func FitWarning(s string) string {
+	if utf8.RuneCountInString(s) <= MaxWarningLength {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return string(r[:MaxWarningLength-1]) + "…"
 }
