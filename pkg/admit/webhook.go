@@ -236,7 +236,7 @@ func (v *Verdict) response() (admission.Response, string) {
 	case v.Err != nil && v.Judged && v.Webhook == WebhookMutate:
 		// The API server takes an error answer for a refusal, whatever the
 		// failurePolicy; defaults are a convenience and never block an object.
-		resp := admission.Allowed("HA defaults not applied").WithWarnings(validate.FitWarning(MutationFailedWarning+v.Err.Error()))
+		resp := admission.Allowed("HA defaults not applied").WithWarnings(validate.FitWarning(MutationFailedWarning + v.Err.Error()))
 		resp.AuditAnnotations = map[string]string{AuditRole: string(v.Subject.Role), AuditMode: v.gate.audit(v.Switch.Mode)}
 		return resp, metrics.OutcomeError
 	case v.Err != nil:

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,12 @@ import (
 // returns its annotations (of the Deployment: a namespace may hold a budget of the same name).
 func auditFor(t *testing.T, ns, name string) map[string]string {
 	t.Helper()
+	return auditOf(t, ns, name, "deployments")
+}
+
+// auditOf is auditFor for a create of any of resources.
+func auditOf(t *testing.T, ns, name string, resources ...string) map[string]string {
+	t.Helper()
 	var found *devenv.AuditEvent
 	require.Eventually(t, func() bool {
 		events, err := env.AuditEvents()
@@ -23,7 +30,7 @@ func auditFor(t *testing.T, ns, name string) map[string]string {
 		}
 		for i := range events {
 			ev := events[i]
-			if ev.Stage == "ResponseComplete" && ev.Verb == "create" && ev.ObjectRef.Resource == "deployments" &&
+			if ev.Stage == "ResponseComplete" && ev.Verb == "create" && slices.Contains(resources, ev.ObjectRef.Resource) &&
 				ev.ObjectRef.Namespace == ns && ev.ObjectRef.Name == name {
 				found = &ev
 				return true

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,22 +24,7 @@ func kubectlStdin(t *testing.T, manifest string, args ...string) (stdout, stderr
 // it invokes, whatever the webhook answers.
 func calledMutating(t *testing.T, ns, name string) bool {
 	t.Helper()
-	var annotations map[string]string
-	require.Eventually(t, func() bool {
-		events, err := env.AuditEvents()
-		if err != nil {
-			return false
-		}
-		for _, ev := range events {
-			if ev.Stage == "ResponseComplete" && ev.Verb == "create" && ev.ObjectRef.Namespace == ns && ev.ObjectRef.Name == name &&
-				(ev.ObjectRef.Resource == "deployments" || ev.ObjectRef.Resource == "statefulsets") {
-				annotations = ev.Annotations
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 50*time.Millisecond, "no audit entry for the create of %s/%s", ns, name)
-	for k, v := range annotations {
+	for k, v := range auditOf(t, ns, name, "deployments", "statefulsets") {
 		if strings.HasPrefix(k, "mutation.webhook.admission.k8s.io/") && strings.Contains(v, `"mutate.ha.laminar.io"`) {
 			return true
 		}
