@@ -140,6 +140,21 @@ func (e *Env) waitHealthy(ctx context.Context, p *webhookProc) error {
 	ctx, cancel := context.WithTimeout(ctx, e.opts.ReadyTimeout)
 	defer cancel()
 	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", e.HealthPort)
+	switch err := PollReady(ctx, url, p.done); {
+	case errors.Is(err, ErrProcessExited):
+		return fmt.Errorf("%w before /readyz: %v%s", errExited, p.err, e.logTail())
+	case err != nil:
+		return fmt.Errorf("webhook /readyz at %s: %w%s", url, err, e.logTail())
+	}
+	return nil
+}
+
+// ErrProcessExited is PollReady's answer when the process behind the URL ended first.
+var ErrProcessExited = errors.New("the process exited")
+
+// PollReady polls url every 50ms until it answers 200 (nil), exited is closed
+// (ErrProcessExited) or ctx ends (its error).
+func PollReady(ctx context.Context, url string, exited <-chan struct{}) error {
 	hc := &http.Client{Timeout: time.Second}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -153,10 +168,10 @@ func (e *Env) waitHealthy(ctx context.Context, p *webhookProc) error {
 			}
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("%w before /readyz: %v%s", errExited, p.err, e.logTail())
+		case <-exited:
+			return ErrProcessExited
 		case <-ctx.Done():
-			return fmt.Errorf("webhook /readyz at %s: %w%s", url, ctx.Err(), e.logTail())
+			return ctx.Err()
 		case <-tick.C:
 		}
 	}

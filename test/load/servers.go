@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/laminar/ha-webhook/internal/devenv"
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 // build compiles a main package of the repository into dir, as `make build` does.
@@ -78,8 +79,8 @@ func startServer(ctx context.Context, name, binary string, args, env []string, c
 	cmd.Env = append(withoutCluster(os.Environ()), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Never outlive the load command, and stay out of its terminal's Ctrl-C.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := parentdeath.Start(cmd); err != nil {
 		_ = logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -99,24 +100,13 @@ func (p *Process) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", p.HealthPort)
-	hc := &http.Client{Timeout: time.Second}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := hc.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready: %v\n%s", p.Name, p.err, p.LogTail())
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready at %s: %w\n%s", p.Name, url, ctx.Err(), p.LogTail())
-		case <-time.After(50 * time.Millisecond):
-		}
+	switch err := devenv.PollReady(ctx, url, p.done); {
+	case errors.Is(err, devenv.ErrProcessExited):
+		return fmt.Errorf("%s exited before it was ready: %v\n%s", p.Name, p.err, p.LogTail())
+	case err != nil:
+		return fmt.Errorf("%s not ready at %s: %w\n%s", p.Name, url, err, p.LogTail())
 	}
+	return nil
 }
 
 // PID is the server process's id.
