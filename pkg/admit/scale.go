@@ -17,8 +17,8 @@ import (
 )
 
 // replicaRules judge a scale request: the same rules, and so the same messages,
-// as an edit of spec.replicas.
-var replicaRules = []string{"replicas-min", "replicas-recommended"}
+// as an edit of spec.replicas, the workload's disruption budgets included.
+var replicaRules = []string{"replicas-min", "replicas-recommended", "pdb-allows-drain", "pdb-keeps-one"}
 
 // NewScaleValidator judges writes to the scale subresource of Deployments and
 // StatefulSets (kubectl scale, autoscalers). A Scale carries none of its parent's
@@ -67,9 +67,6 @@ func scaleReading(ctx context.Context, cluster rules.View, req admission.Request
 			if req.Operation == admissionv1.Update && kubejson.Unmarshal(req.OldObject.Raw, &old) == nil && len(req.OldObject.Raw) > 0 {
 				s.Old = parent.WithReplicas(old.Spec.Replicas)
 			}
-			// The replica rules read nothing of the cluster; the scale is judged as
-			// an edit of spec.replicas alone.
-			s.View = nil
 			d := validate.Judge(parent.WithReplicas(scale.Spec.Replicas), p, validate.Context{Mode: mode, Only: replicaRules, Situation: s})
 			verdict.Decision = &d
 		},

@@ -131,9 +131,9 @@ var relatedChecks = []RelatedCheck{
 	{Meta: Meta{ID: "hpa-max-replicas", Roles: both, Section: secMinimum,
 		Summary: "An autoscaler's maxReplicas is at least its minReplicas and the policy minimum."}, Action: ActionDeny, ObjectKind: KindHorizontalPodAutoscaler, Judge: checkHPAMaxReplicas},
 	{Meta: Meta{ID: "pdb-allows-drain", Roles: both, Section: secPDB,
-		Summary: "A budget over Laminar pods lets drains proceed: no maxUnavailable 0, no minAvailable ≥ replicas or 100%."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBAllowsDrain},
+		Summary: "A budget over Laminar pods lets drains proceed: no maxUnavailable 0, no minAvailable ≥ replicas or 100%; judged when the budget or the replicas change."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBAllowsDrain},
 	{Meta: Meta{ID: "pdb-keeps-one", Roles: both, Section: secPDB,
-		Summary: "A budget over Laminar pods keeps at least one: no minAvailable 0, no maxUnavailable ≥ replicas."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBKeepsOne},
+		Summary: "A budget over Laminar pods keeps at least one: no minAvailable 0, no maxUnavailable ≥ replicas; judged when the budget or the replicas change."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBKeepsOne},
 }
 
 // All returns the catalog in its documented order.

@@ -68,13 +68,13 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 		old := c.Situation
 		old.Old = nil
 		oldEx := exempt.Read(c.Old.Meta.Annotations)
-		for _, v := range violations(c.Old, p, old, c.Only) {
+		for _, v := range append(violations(c.Old, p, old, c.Only), budgetViolations(c.Old, p, old, c.Only)...) {
 			if !oldEx.Names(v.RuleID) {
 				before[sameness(v)] = true
 			}
 		}
 	}
-	return decide(violations(w, p, c.Situation, c.Only), ex, before, c)
+	return decide(append(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only)...), ex, before, c)
 }
 
 // JudgeRelated decides on an object that governs target (a disruption budget, an

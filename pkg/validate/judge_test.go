@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"context"
 	"os"
 	"testing"
 	"time"
@@ -8,6 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
@@ -151,3 +157,62 @@ func testJudge(t *testing.T, now time.Time) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// budgets is a cluster view that knows only disruption budgets.
+type budgets []policyv1.PodDisruptionBudget
+
+func (budgets) Workload(context.Context, string, string, string) (*workload.Workload, bool) {
+	return nil, false
+}
+func (budgets) WorkloadsSelected(context.Context, string, labels.Selector) []*workload.Workload {
+	return nil
+}
+func (budgets) AutoscalersTargeting(context.Context, string, string, string) []autoscalingv2.HorizontalPodAutoscaler {
+	return nil
+}
+func (b budgets) BudgetsSelecting(_ context.Context, ns string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
+	var out []policyv1.PodDisruptionBudget
+	for _, pdb := range b {
+		sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
+		if err == nil && pdb.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, pdb)
+		}
+	}
+	return out
+}
+
+// TestABudgetIsJudgedWhicheverSideMoves: a replica change (or a workload created
+// after its budget) that leaves a budget blocking every drain MUST be denied with
+// the budget check's own message, as an edit of the budget is; one that was
+// already so is ratcheted like any old violation.
+func TestABudgetIsJudgedWhicheverSideMoves(t *testing.T) {
+	two := intstr.FromInt32(2)
+	budgetView := budgets{{
+		ObjectMeta: metav1.ObjectMeta{Name: "api-budget", Namespace: "laminar"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: &two, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "laminar-api"}}},
+	}}
+	at := func(d *appsv1.Deployment) *appsv1.Deployment { d.Namespace = "laminar"; return d }
+	judge := func(obj, old *appsv1.Deployment) validate.Decision {
+		c := validate.Context{Mode: policy.ModeDeny}
+		c.Ctx, c.Now, c.View = context.Background(), time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC), budgetView
+		if old != nil {
+			c.Old = view(t, old)
+		}
+		return validate.Judge(view(t, obj), policy.Default(), c)
+	}
+	three, twoReplicas := at(withReplicas(compliant(t), 3)), at(withReplicas(compliant(t), 2))
+
+	assert.Empty(t, judge(three, nil).RuleIDs(validate.OutcomeDeny), "3 replicas under minAvailable 2 drain one at a time")
+
+	d := judge(twoReplicas, three)
+	assert.Equal(t, []string{"pdb-allows-drain"}, d.RuleIDs(validate.OutcomeDeny), "scaling 3 → 2 under minAvailable 2 blocks drains")
+	require.Len(t, d.Denials(), 1)
+	e := d.Denials()[0]
+	assert.Equal(t, "spec.replicas", e.Field)
+	assert.Equal(t, int32(2), e.BadValue)
+	assert.Contains(t, e.Detail, "[pdb-allows-drain] PodDisruptionBudget api-budget spec.minAvailable: blocks every eviction of Deployment")
+	assert.Contains(t, e.Detail, "fix: set minAvailable to 1 or less")
+
+	assert.Equal(t, []string{"pdb-allows-drain"}, judge(twoReplicas, nil).RuleIDs(validate.OutcomeDeny), "created after its budget")
+	assert.Equal(t, []string{"pdb-allows-drain"}, judge(twoReplicas, twoReplicas).RuleIDs(validate.OutcomeRatchet), "already so: ratcheted")
+}

@@ -42,6 +42,33 @@ func violations(w *workload.Workload, p *policy.Policy, s rules.Situation, only 
 	return out
 }
 
+// budgetViolations judges the disruption budgets over w's pods against w as it
+// is now, so that a replica edit, a scale or a workload created after its budget
+// cannot leave drains blocked any more than a budget edit can. The budget
+// checks' own messages are used, at spec.replicas (the field that moved here)
+// and naming the budget.
+func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) []Violation {
+	if s.View == nil {
+		return nil
+	}
+	budgets := s.View.BudgetsSelecting(s.Ctx, w.Meta.Namespace, w.Template.Labels)
+	var out []Violation
+	for r := range rules.RelatedChecks() {
+		if !r.AppliesTo(rules.KindPodDisruptionBudget, w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
+			continue
+		}
+		for i := range budgets {
+			var errs field.ErrorList
+			for _, e := range r.Judge(&budgets[i], w, p) {
+				errs = append(errs, field.Invalid(workload.SpecPath.Child("replicas"), w.Replicas(),
+					fmt.Sprintf("PodDisruptionBudget %s %s: %s", budgets[i].Name, e.Field, e.Detail)))
+			}
+			out = appendViolations(out, r.ID, r.Action, errs)
+		}
+	}
+	return out
+}
+
 // relatedViolations runs the checks for an object of kind that governs target.
 func relatedViolations(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy) []Violation {
 	var out []Violation

@@ -117,6 +117,16 @@ func TestPodDisruptionBudgets(t *testing.T) {
 		}
 		return true
 	}, 15*time.Second, 50*time.Millisecond)
+
+	// The pair is judged whichever side moves: scaling 3 → 2 under minAvailable 2
+	// would block every drain, and so would a workload created after its budget.
+	_, stderr, err := kubectl(t, "scale", "-n", d.Namespace, "deployment/"+d.Name, "--replicas=2")
+	require.Error(t, err, "a scale-down that leaves the budget blocking drains must fail")
+	assert.Contains(t, stderr, "[pdb-allows-drain] PodDisruptionBudget laminar-api spec.minAvailable: blocks every eviction")
+	late := loadDeployment(t, example("api-good.yaml"), d.Namespace)
+	late.Name, late.Spec.Replicas = "late", ptr.To[int32](2)
+	requireDenied(t, c.Create(ctx, late, client.DryRunAll), "Deployment", "late", map[string]string{"spec.replicas": "pdb-allows-drain"})
+	mustKubectl(t, "scale", "-n", d.Namespace, "deployment/"+d.Name, "--replicas=4")
 }
 
 // An autoscaler may not scale a Laminar workload below the HA minimum.
