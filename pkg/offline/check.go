@@ -84,7 +84,7 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWrit
 		if j == nil {
 			continue // not Laminar's, or being deleted
 		}
-		w := j.Workload
+		w := j.Validation.Subject
 		out := report.Object{
 			File:       file,
 			Document:   doc.Index,
@@ -94,8 +94,8 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWrit
 			Source:     doc.HelmSource(),
 			APIVersion: o.GVK.GroupVersion().String(),
 			Kind:       o.GVK.Kind,
-			Namespace:  w.Meta.Namespace,
-			Name:       w.Name(),
+			Namespace:  w.Namespace,
+			Name:       w.Name,
 			Role:       string(w.Role),
 			Enforce:    j.Validation.Switch.Mode,
 			Mutate:     j.Mutation.Switch.Mode,

@@ -17,7 +17,6 @@ import (
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/validate"
-	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // parsedDoc is one document of one source, read once.
@@ -154,10 +153,9 @@ func createRequest(o manifest.Object, raw []byte) admission.Request {
 
 // judged is one Laminar object after the engine.
 type judged struct {
-	// Workload is the object judged: mutated, unless judged as written or mutation
-	// is off in its namespace.
-	Workload *workload.Workload
-	// Mutation and Validation are the two webhooks' verdicts.
+	// Mutation and Validation are the two webhooks' verdicts; Validation's
+	// Subject names the object judged (mutated, unless judged as written or
+	// mutation is off in its namespace).
 	Mutation, Validation admit.Verdict
 	// Ignored are the switch labels of the object's Namespace not honoured.
 	Ignored []string
@@ -221,14 +219,8 @@ func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
 	if j.Validation.Err != nil {
 		return nil, fmt.Errorf("validate: %w", j.Validation.Err)
 	}
-	obj, err := workload.Decode(o.GVK, raw)
-	if err != nil {
-		return nil, fmt.Errorf("validate: %w", err)
-	}
-	w, ok := workload.FromObject(obj)
-	if !ok {
+	if !j.Validation.Judged {
 		return nil, fmt.Errorf("mutate: the mutated object is no longer a Laminar workload")
 	}
-	j.Workload = w
 	return j, nil
 }
