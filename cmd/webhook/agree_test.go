@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -265,7 +266,7 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Obje
 		}}
 	}
 	var r webhookResult
-	r.mutate = (admit.NewMutator(admit.Config{Policy: src, Namespaces: ns})).Handle(ctx, req(o.JSON))
+	r.mutate = (admit.NewMutator(admit.Config{Policy: src, Namespaces: ns, Access: clusterAdmin{}})).Handle(ctx, req(o.JSON))
 	if o.Err != nil {
 		return r
 	}
@@ -294,7 +295,7 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Obje
 	require.Len(t, content.Objects, 1)
 	r.mutated = content.Objects[0].Typed
 
-	r.validate = (admit.NewValidator(admit.Config{Policy: src, Namespaces: ns})).Handle(ctx, req(patched))
+	r.validate = (admit.NewValidator(admit.Config{Policy: src, Namespaces: ns, Access: clusterAdmin{}})).Handle(ctx, req(patched))
 	r.enforce = r.validate.AuditAnnotations[admit.AuditMode]
 	r.exempted = splitList(r.validate.AuditAnnotations[admit.AuditExempted])
 	if !r.validate.Allowed {
@@ -329,4 +330,12 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// clusterAdmin answers permission questions as the API server does for the
+// cluster admin who applies the fixtures in the e2e agreement test: yes.
+type clusterAdmin struct{}
+
+func (clusterAdmin) Review(context.Context, authenticationv1.UserInfo, string, string, string, string) (bool, error) {
+	return true, nil
 }

@@ -154,10 +154,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		o.Namespaces = cache
 		o.Cluster = cache
+		if o.Access, err = cluster.NewAccessReviewer(cfg); err != nil {
+			log.Error(err, "cannot build the access reviewer")
+			return exitFail
+		}
 		o.Background = append(o.Background, cache.Start)
 		o.ReadyChecks = map[string]healthz.Checker{"cluster-cache": cache.SyncedChecker}
 	default:
-		log.Info("no cluster access (no in-cluster config, --kubeconfig or $KUBECONFIG): namespace labels are not read, the policy's enforcement defaults apply everywhere")
+		log.Info("no cluster access (no in-cluster config, --kubeconfig or $KUBECONFIG): namespace labels are not read, the policy's enforcement defaults apply everywhere, and no exemption that needs a permission is granted")
 	}
 	srv, err := server.New(o)
 	if err != nil {

@@ -121,6 +121,12 @@ Laminar HA webhook is running against a local kube-apiserver (%s).
   %[3]s apply -f examples/pdbs.yaml -f examples/api-good.yaml -f examples/controller.yaml
   %[3]s scale deployment/laminar-api --replicas=1                  # denied: [replicas-min]
 
+Granting an exemption and switching a namespace's enforcement each take a
+permission beyond editing the object (you are cluster admin here, so you hold
+both); grant them like any role:
+  %[3]s create rolebinding alice-exempts --clusterrole=laminar-ha-exemption-granter --user=alice
+  %[3]s create clusterrolebinding alice-switches --clusterrole=laminar-ha-enforcement-override --user=alice
+
 Webhook https://127.0.0.1:%[4]d (/mutate, /validate, /validate-scale, /validate-related),
 health http://127.0.0.1:%[5]d/readyz, metrics http://127.0.0.1:%[6]d/metrics.
 Press Ctrl-C to stop etcd, kube-apiserver and the webhook.

@@ -2,6 +2,7 @@ package admit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -141,7 +143,7 @@ func TestRatchetingOnUpdate(t *testing.T) {
 
 func TestExemptionsAndMetrics(t *testing.T) {
 	bad := fixtureJSON(t, "admission/api-bad.yaml")
-	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default())})
+	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default()), Access: reviewer{allow: map[string]bool{"": true}}})
 	ctx := context.Background()
 	annotate := func(a string) string {
 		return strings.Replace(bad, `"name":"laminar-api"`, `"name":"laminar-api","annotations":{`+a+`}`, 1)
@@ -187,4 +189,72 @@ func TestMetricLabelsStayBounded(t *testing.T) {
 			assert.False(t, strings.HasPrefix(l.GetValue(), "Invented"), "a kind named by the caller became label value %q", l.GetValue())
 		}
 	}
+}
+
+// reviewer is a fake API server authorizer: the users it says yes to. It
+// records every question as "user verb group/resource namespace".
+type reviewer struct {
+	allow map[string]bool
+	err   error
+	asked *[]string
+}
+
+func (r reviewer) Review(_ context.Context, u authenticationv1.UserInfo, verb, group, resource, namespace string) (bool, error) {
+	if r.asked != nil {
+		*r.asked = append(*r.asked, fmt.Sprintf("%s %s %s/%s %s", u.Username, verb, group, resource, namespace))
+	}
+	return r.allow[u.Username], r.err
+}
+
+// TestGrantingAnExemptionNeedsThePermission: an exemption added by a user the
+// API server does not allow `grant` on exemptions.ha.laminar.io in the
+// namespace MUST be refused, naming the permission; the same exemption from a
+// user who holds it, or under a self-service policy, is honoured; and a webhook
+// that cannot ask refuses rather than lets it through.
+func TestGrantingAnExemptionNeedsThePermission(t *testing.T) {
+	bad := fixtureJSON(t, "admission/api-bad.yaml")
+	exempted := strings.Replace(bad, `"name":"laminar-api"`, `"name":"laminar-api","annotations":{`+
+		`"ha.laminar.io/exempt":"replicas-min,api-strategy-rolling,api-readiness-probe,api-liveness-probe,api-anti-affinity,api-zone-spread",`+
+		`"ha.laminar.io/exempt-reason":"load-test namespace, INC-12"}`, 1)
+	as := func(user string) admission.Request {
+		req := request(t, admissionv1.Create, "strict", exempted, "")
+		req.UserInfo = authenticationv1.UserInfo{Username: user, Groups: []string{"system:authenticated"}}
+		return req
+	}
+	ctx := context.Background()
+	var asked []string
+	access := reviewer{allow: map[string]bool{"platform": true}, asked: &asked}
+	v := admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default()), Access: access})
+
+	r := v.Handle(ctx, as("tenant"))
+	assert.False(t, r.Allowed)
+	assert.Contains(t, r.Result.Message, "[exemption-permission]")
+	assert.Contains(t, r.Result.Message, "grant on exemptions.ha.laminar.io in namespace strict, and tenant does not have it")
+	assert.Equal(t, []string{"tenant grant ha.laminar.io/exemptions strict"}, asked)
+
+	r = v.Handle(ctx, as("platform"))
+	assert.True(t, r.Allowed, "%v", r.Result)
+	assert.Contains(t, r.AuditAnnotations[admit.AuditExempted], "replicas-min")
+
+	// An edit that leaves the exemption as it was asks nothing.
+	asked = nil
+	update := request(t, admissionv1.Update, "strict", exempted, exempted)
+	update.UserInfo.Username = "tenant"
+	r = v.Handle(ctx, update)
+	assert.True(t, r.Allowed, "%v", r.Result)
+	assert.Empty(t, asked)
+
+	selfService := policy.Default()
+	selfService.Exemptions.SelfService = true
+	r = admit.NewValidator(admit.Config{Policy: admit.Static(selfService), Access: access}).Handle(ctx, as("tenant"))
+	assert.True(t, r.Allowed, "%v", r.Result)
+
+	r = admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default())}).Handle(ctx, as("platform"))
+	assert.False(t, r.Allowed)
+	assert.Contains(t, r.Result.Message, "could not be checked (the webhook has no cluster access")
+
+	r = admit.NewValidator(admit.Config{Policy: admit.Static(policy.Default()),
+		Access: reviewer{allow: map[string]bool{"platform": true}, err: errors.New("etcdserver: request timed out")}}).Handle(ctx, as("platform"))
+	assert.False(t, r.Allowed)
+	assert.Contains(t, r.Result.Message, "could not be checked (etcdserver: request timed out)")
 }

@@ -122,6 +122,11 @@ type Config struct {
 	Cluster rules.View
 	// Clock is the time exemptions are judged at; nil is the wall clock.
 	Clock Clock
+	// Access asks the API server what the requesting user may do (granting an
+	// exemption). Nil where it cannot be asked: a permission check then refuses,
+	// so that no exemption is granted by accident. The offline check, which knows
+	// no requester, passes Unchecked.
+	Access AccessReviewer
 }
 
 // Handler is one webhook: the shared skeleton with its way of reading requests.
@@ -181,7 +186,8 @@ func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
 		v.Why = w.gate.offMessage + v.Subject.Namespace
 		return v
 	}
-	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.config.Clock.Now(), View: w.config.Cluster})
+	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.config.Clock.Now(), View: w.config.Cluster,
+		Authorizer: w.config.authorizer(req)})
 	return v
 }
 

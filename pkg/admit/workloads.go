@@ -57,7 +57,9 @@ func readWorkload(judge workloadJudge) func(ctx context.Context, req admission.R
 		if w.Meta.Name == "" && req.Name != "" {
 			w.Meta.Name = req.Name
 		}
-		if w.Meta.Namespace == "" {
+		// Rules (budgets, permissions) look in the namespace the API server names,
+		// never one the body claims; the API server refuses the two differing anyway.
+		if req.Namespace != "" {
 			w.Meta.Namespace = req.Namespace
 		}
 		// The namespace switch is read from the namespace the API server names.

@@ -46,3 +46,31 @@ func TestAnExemptionWithoutReasonOrWithABadDateCoversNothing(t *testing.T) {
 	assert.Empty(t, exempt.ValidateReason(none))
 	assert.Empty(t, exempt.ValidateRuleNames(none, func(string) bool { return false }))
 }
+
+// TestGrantingIsAddingOrChanging: only a write that asks for an exemption in
+// words the stored object did not use grants one.
+func TestGrantingIsAddingOrChanging(t *testing.T) {
+	e := map[string]string{exempt.AnnotationRules: "replicas-min", exempt.AnnotationReason: "INC-7"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{}
+		for key, val := range e {
+			m[key] = val
+		}
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	assert.True(t, exempt.Granting(e, nil), "create")
+	assert.True(t, exempt.Granting(e, map[string]string{"team": "payments"}), "added on update")
+	assert.False(t, exempt.Granting(e, e), "unchanged")
+	assert.False(t, exempt.Granting(with("team", "x"), e), "another annotation changed")
+	assert.True(t, exempt.Granting(with(exempt.AnnotationRules, "replicas-min,api-zone-spread"), e), "a rule added")
+	assert.True(t, exempt.Granting(with(exempt.AnnotationReason, "because"), e), "the reason changed")
+	assert.True(t, exempt.Granting(with(exempt.AnnotationUntil, "2099-01-01T00:00:00Z"), e), "an expiry added")
+	assert.True(t, exempt.Granting(e, with(exempt.AnnotationUntil, "2099-01-01T00:00:00Z")), "the expiry removed")
+	assert.False(t, exempt.Granting(nil, e), "the exemption removed")
+	assert.False(t, exempt.Granting(with(exempt.AnnotationRules, " , "), nil), "an empty list asks for nothing")
+}

@@ -127,7 +127,7 @@ func newEngine(srcs []Source, opts Options) ([]parsedSource, engine) {
 		p = policy.Default()
 	}
 	sources, ns, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
-	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Clock: opts.Clock}
+	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Clock: opts.Clock, Access: admit.Unchecked}
 	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), ignored: ignored}
 }
 

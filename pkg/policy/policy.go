@@ -36,6 +36,8 @@ type Policy struct {
 
 	// Enforcement decides what violations do where a namespace does not say.
 	Enforcement Enforcement `json:"enforcement"`
+	// Exemptions decides who may grant an exemption, and for how long.
+	Exemptions Exemptions `json:"exemptions"`
 
 	API        APIPolicy        `json:"api"`
 	Controller ControllerPolicy `json:"controller"`
@@ -62,6 +64,19 @@ type Enforcement struct {
 	// Ratchet lets an UPDATE keep a violation the old object already had (as a
 	// warning), so an urgent change is never blocked by an unrelated old problem.
 	Ratchet bool `json:"ratchet"`
+}
+
+// Exemptions decides who may grant an exemption, and for how long. Both are
+// judged when a workload's exemption annotations are added or changed, never
+// on later edits that leave them as they are.
+type Exemptions struct {
+	// SelfService lets anyone who may edit a workload exempt it. Off by default:
+	// granting an exemption then needs the verb grant on exemptions.ha.laminar.io
+	// in the workload's namespace (ClusterRole laminar-ha-exemption-granter).
+	SelfService bool `json:"selfService"`
+	// MaxDuration bounds how far ahead of the change ha.laminar.io/exempt-until
+	// may be; an exemption must then name an expiry. Zero means no bound.
+	MaxDuration metav1.Duration `json:"maxDuration,omitempty"`
 }
 
 // Replicas sets the replica floor (deny) and the recommended count (warn).

@@ -35,6 +35,7 @@ func ValidatePolicy(p *Policy) field.ErrorList {
 	}
 	errs = append(errs, ValidateAPIPolicy(p.API, field.NewPath("api"))...)
 	errs = append(errs, ValidateEnforcement(p.Enforcement, field.NewPath("enforcement"))...)
+	errs = append(errs, ValidateExemptions(p.Exemptions, field.NewPath("exemptions"))...)
 	errs = append(errs, ValidateControllerPolicy(p.Controller, field.NewPath("controller"))...)
 	return errs
 }
@@ -49,6 +50,14 @@ func ValidateEnforcement(e Enforcement, fldPath *field.Path) field.ErrorList {
 		errs = append(errs, field.NotSupported(fldPath.Child("mutate"), e.Mutate, mutate))
 	}
 	return errs
+}
+
+// ValidateExemptions checks who may exempt and for how long.
+func ValidateExemptions(e Exemptions, fldPath *field.Path) field.ErrorList {
+	if e.MaxDuration.Duration < 0 {
+		return field.ErrorList{field.Invalid(fldPath.Child("maxDuration"), e.MaxDuration.Duration.String(), msgNotNegative+" (0 means no bound)")}
+	}
+	return nil
 }
 
 // ValidateReplicas checks a replica floor and the recommended count above it.

@@ -23,6 +23,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "apiVersion", yaml: "apiVersion: ha.laminar.io/v1\n", field: "apiVersion", typ: field.ErrorTypeNotSupported},
 		{name: "kind", yaml: "kind: Config\n", field: "kind", typ: field.ErrorTypeNotSupported},
+		{name: "negative exemption bound", yaml: "exemptions:\n  maxDuration: -24h\n", field: "exemptions.maxDuration", typ: field.ErrorTypeInvalid},
 		{name: "api replicas min 0", yaml: "api:\n  replicas:\n    min: 0\n    recommended: 0\n", field: "api.replicas.min", typ: field.ErrorTypeInvalid},
 		{name: "api recommended below min", yaml: "api:\n  replicas:\n    recommended: 1\n", field: "api.replicas.recommended", typ: field.ErrorTypeInvalid},
 		{name: "controller replicas min negative", yaml: "controller:\n  replicas:\n    min: -1\n", field: "controller.replicas.min", typ: field.ErrorTypeInvalid},

@@ -116,6 +116,10 @@ var checks = []Check{
 		Summary: "The exemption's `exempt-until` has passed; it is ignored and its rules apply."}, Action: ActionWarn, Judge: checkExemptionExpired},
 	{Meta: Meta{ID: "exemption-unknown-rule", Roles: both, Section: secOperating,
 		Summary: "The exemption names an ID that is not an exemptible rule (typo, or an `exemption-*` rule)."}, Action: ActionWarn, Judge: checkExemptionUnknownRule},
+	{Meta: Meta{ID: "exemption-permission", Roles: both, Section: secOperating,
+		Summary: "Adding or changing an exemption needs `grant` on `exemptions.ha.laminar.io` in the namespace (policy `exemptions.selfService` lifts it)."}, Action: ActionDeny, Judge: checkExemptionPermission},
+	{Meta: Meta{ID: "exemption-max-duration", Roles: both, Section: secOperating,
+		Summary: "An exemption added or changed ends within the policy's `exemptions.maxDuration`, when one is set."}, Action: ActionDeny, Judge: checkExemptionMaxDuration},
 
 	// Cluster state around a Laminar workload.
 	{Meta: Meta{ID: "pdb-missing", Roles: both, Section: secPDB,

@@ -42,6 +42,8 @@ type Situation struct {
 	Old *workload.Workload
 	// View is nil where no cluster state is known; cluster-aware rules then pass.
 	View View
+	// Authorizer is nil where no requesting user is known; permission checks then pass.
+	Authorizer Authorizer
 }
 
 // DefaultFunc fills unset fields of w and reports whether it changed anything.

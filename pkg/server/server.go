@@ -82,6 +82,10 @@ type Options struct {
 	// Cluster feeds the scale, PodDisruptionBudget and autoscaler checks and the
 	// cluster-aware workload rules; nil when there is no cluster access.
 	Cluster rules.View
+	// Access asks the API server what a requesting user may do (granting
+	// exemptions); nil when there is no cluster access, and then no exemption
+	// that needs the permission is granted.
+	Access admit.AccessReviewer
 	// Background runs beside the listeners (caches, the policy watcher); an error
 	// from one stops the server. Their context ends after the webhook has drained.
 	Background []func(context.Context) error

@@ -65,8 +65,10 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 	var before map[string]bool
 	if c.Old != nil && p.Enforcement.Ratchet {
 		before = map[string]bool{}
+		// The old object is judged as it stood: nothing about it is being granted
+		// now, so no permission is asked (Authorizer nil).
 		old := c.Situation
-		old.Old = nil
+		old.Old, old.Authorizer = nil, nil
 		oldEx := exempt.Read(c.Old.Meta.Annotations)
 		for _, v := range append(violations(c.Old, p, old, c.Only), budgetViolations(c.Old, p, old, c.Only)...) {
 			if !oldEx.Names(v.RuleID) {

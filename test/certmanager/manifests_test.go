@@ -188,7 +188,11 @@ func TestManifestRBAC(t *testing.T) {
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"list", "watch"}},
 		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: []string{"list", "watch"}},
 		{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"list", "watch"}},
+		// Whether a requesting user may grant an exemption.
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: []string{"create"}},
 	}, role.Rules)
+	granter := one[*rbacv1.ClusterRole](t, r, "laminar-ha-exemption-granter")
+	assert.Equal(t, []rbacv1.PolicyRule{{APIGroups: []string{"ha.laminar.io"}, Resources: []string{"exemptions"}, Verbs: []string{"grant"}}}, granter.Rules)
 	b := one[*rbacv1.ClusterRoleBinding](t, r, appName)
 	assert.Equal(t, rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: appName}, b.RoleRef)
 	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: appName, Namespace: namespace}}, b.Subjects)
