@@ -264,3 +264,54 @@ func TestObjectsAreReadCaseSensitively(t *testing.T) {
 	assert.Equal(t, int32(400), r.Result.Code)
 	assert.Contains(t, r.Result.Message, "spec.minAvailable")
 }
+
+// TestAnAutoscalerFloorUnderABudgetIsJudgedWhicheverSideMoves: the autoscaler
+// may scale the api (3 replicas) down to its minReplicas, so a budget of
+// minAvailable 2 over an autoscaler with floor 2 leaves every drain blocked
+// there. It MUST be denied whether the autoscaler or the budget is written,
+// with the budget check's message, at the field that moved.
+func TestAnAutoscalerFloorUnderABudgetIsJudgedWhicheverSideMoves(t *testing.T) {
+	hpaKind := metav1.GroupVersionKind{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}
+	pdbKind := metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}
+	hpa := func(floor int32) autoscalingv2.HorizontalPodAutoscaler {
+		return autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "laminar"},
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "laminar-api"},
+				MinReplicas:    &floor, MaxReplicas: 10}}
+	}
+	minAvailable2 := policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "api-budget", Namespace: "laminar"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: intOrString("2"),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "laminar-api"}}}}
+
+	t.Run("the autoscaler is written", func(t *testing.T) {
+		c := newFakeCluster(t)
+		c.pdbs = []policyv1.PodDisruptionBudget{minAvailable2}
+		v := admit.NewRelatedValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: c})
+		floor2 := hpa(2)
+		r := v.Handle(context.Background(), relatedRequest(t, hpaKind, &floor2))
+		require.False(t, r.Allowed)
+		require.Len(t, r.Result.Details.Causes, 1)
+		assert.Equal(t, "spec.minReplicas", r.Result.Details.Causes[0].Field)
+		assert.Contains(t, r.Result.Details.Causes[0].Message, "[pdb-allows-drain] PodDisruptionBudget api-budget spec.minAvailable: blocks every eviction of Deployment laminar-api (2 replicas)")
+
+		floor3 := hpa(3)
+		r = v.Handle(context.Background(), relatedRequest(t, hpaKind, &floor3))
+		assert.True(t, r.Allowed, "at a floor of 3 one of 3 may be drained: %v", r.Result)
+		c.pdbs[0].Spec.MinAvailable = intOrString("1")
+		r = v.Handle(context.Background(), relatedRequest(t, hpaKind, &floor2))
+		assert.True(t, r.Allowed, "%v", r.Result)
+	})
+	t.Run("the budget is written", func(t *testing.T) {
+		c := newFakeCluster(t)
+		v := admit.NewRelatedValidator(admit.Config{Policy: admit.Static(policy.Default()), Cluster: c})
+		r := v.Handle(context.Background(), relatedRequest(t, pdbKind, &minAvailable2))
+		assert.True(t, r.Allowed, "without an autoscaler 2 of 3 may be drained: %v", r.Result)
+
+		c.hpas = []autoscalingv2.HorizontalPodAutoscaler{hpa(2)}
+		r = v.Handle(context.Background(), relatedRequest(t, pdbKind, &minAvailable2))
+		require.False(t, r.Allowed)
+		require.Len(t, r.Result.Details.Causes, 1)
+		assert.Equal(t, "spec.minAvailable", r.Result.Details.Causes[0].Field)
+		assert.Contains(t, r.Result.Details.Causes[0].Message, "[pdb-allows-drain] blocks every eviction of Deployment laminar-api (2 replicas)")
+	})
+}

@@ -29,7 +29,10 @@ func budgetCount(v *intstr.IntOrString, replicas int32) (int, bool) {
 	return n, err == nil
 }
 
-// hpaMin is an autoscaler's floor; Kubernetes defaults an unset one to 1.
+// AutoscalerFloor is the fewest replicas an autoscaler scales its target to;
+// Kubernetes defaults an unset minReplicas to 1.
+func AutoscalerFloor(hpa *autoscalingv2.HorizontalPodAutoscaler) int32 { return hpaMin(hpa) }
+
 func hpaMin(hpa *autoscalingv2.HorizontalPodAutoscaler) int32 {
 	if hpa.Spec.MinReplicas == nil {
 		return 1

@@ -70,27 +70,29 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 		old := c.Situation
 		old.Old, old.Authorizer = nil, nil
 		oldEx := exempt.Read(c.Old.Meta.Annotations)
-		for _, v := range append(violations(c.Old, p, old, c.Only), budgetViolations(c.Old, p, old, c.Only)...) {
+		for _, v := range append(violations(c.Old, p, old, c.Only), budgetViolations(c.Old, p, old, c.Only, replicasPath)...) {
 			if !oldEx.Names(v.RuleID) {
 				before[sameness(v)] = true
 			}
 		}
 	}
-	return decide(append(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only)...), ex, before, c)
+	return decide(append(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only, replicasPath)...), ex, before, c)
 }
 
 // JudgeRelated decides on an object that governs target (a disruption budget, an
-// autoscaler). Exemptions are read from the target workload, where the HA rules'
+// autoscaler). A budget is judged at the fewest replicas target will run at
+// (an autoscaler's floor may be below its count); an autoscaler is judged
+// together with the budgets over target's pods at its floor. Exemptions are read from the target workload, where the HA rules'
 // owners put them; ratcheting compares with the related object's old version.
 func JudgeRelated(obj, old runtime.Object, kind string, target *workload.Workload, p *policy.Policy, c Context) Decision {
 	var before map[string]bool
 	if old != nil && p.Enforcement.Ratchet {
 		before = map[string]bool{}
-		for _, v := range relatedViolations(old, kind, target, p) {
+		for _, v := range relatedViolations(old, kind, target, p, c.Situation) {
 			before[sameness(v)] = true
 		}
 	}
-	return decide(relatedViolations(obj, kind, target, p), exempt.Read(target.Meta.Annotations), before, c)
+	return decide(relatedViolations(obj, kind, target, p, c.Situation), exempt.Read(target.Meta.Annotations), before, c)
 }
 
 func decide(vs []Violation, ex exempt.Exemption, before map[string]bool, c Context) Decision {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -43,11 +45,12 @@ func violations(w *workload.Workload, p *policy.Policy, s rules.Situation, only 
 }
 
 // budgetViolations judges the disruption budgets over w's pods against w as it
-// is now, so that a replica edit, a scale or a workload created after its budget
-// cannot leave drains blocked any more than a budget edit can. The budget
-// checks' own messages are used, at spec.replicas (the field that moved here)
-// and naming the budget.
-func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) []Violation {
+// is now, so that a replica edit, a scale, an autoscaler's floor or a workload
+// created after its budget cannot leave drains blocked any more than a budget
+// edit can. The budget checks' own messages are used, at the field that moved
+// (at: spec.replicas of the workload or scale, spec.minReplicas of an
+// autoscaler) and naming the budget.
+func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string, at *field.Path) []Violation {
 	if s.View == nil {
 		return nil
 	}
@@ -60,7 +63,7 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 		for i := range budgets {
 			var errs field.ErrorList
 			for _, e := range r.Judge(&budgets[i], w, p) {
-				errs = append(errs, field.Invalid(workload.SpecPath.Child("replicas"), w.Replicas(),
+				errs = append(errs, field.Invalid(at, w.Replicas(),
 					fmt.Sprintf("PodDisruptionBudget %s %s: %s", budgets[i].Name, e.Field, e.Detail)))
 			}
 			out = appendViolations(out, r.ID, r.Action, errs)
@@ -69,13 +72,44 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 	return out
 }
 
+// replicasPath and autoscalerFloorPath are where budget violations are reported.
+var (
+	replicasPath        = workload.SpecPath.Child("replicas")
+	autoscalerFloorPath = field.NewPath("spec", "minReplicas")
+)
+
+// lowestReplicas is target at the fewest replicas it will run at: its own
+// count, or the floor of an autoscaler that manages it if that is lower. A
+// budget must let drains through there too.
+func lowestReplicas(target *workload.Workload, s rules.Situation) *workload.Workload {
+	if s.View == nil {
+		return target
+	}
+	lowest := target.Replicas()
+	for _, hpa := range s.View.AutoscalersTargeting(s.Ctx, target.Meta.Namespace, target.Kind, target.Meta.Name) {
+		lowest = min(lowest, rules.AutoscalerFloor(&hpa))
+	}
+	if lowest == target.Replicas() {
+		return target
+	}
+	return target.WithReplicas(lowest)
+}
+
 // relatedViolations runs the checks for an object of kind that governs target.
-func relatedViolations(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy) []Violation {
+// An autoscaler also moves the workload's side of its budgets: they are judged
+// at its floor.
+func relatedViolations(obj runtime.Object, kind string, target *workload.Workload, p *policy.Policy, s rules.Situation) []Violation {
+	if pdb, ok := obj.(*policyv1.PodDisruptionBudget); ok && pdb != nil {
+		target = lowestReplicas(target, s)
+	}
 	var out []Violation
 	for r := range rules.RelatedChecks() {
 		if r.AppliesTo(kind, target) {
 			out = appendViolations(out, r.ID, r.Action, r.Judge(obj, target, p))
 		}
+	}
+	if hpa, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok && hpa != nil {
+		out = append(out, budgetViolations(target.WithReplicas(rules.AutoscalerFloor(hpa)), p, s, nil, autoscalerFloorPath)...)
 	}
 	return out
 }

@@ -127,6 +127,23 @@ func TestPodDisruptionBudgets(t *testing.T) {
 	late.Name, late.Spec.Replicas = "late", ptr.To[int32](2)
 	requireDenied(t, c.Create(ctx, late, client.DryRunAll), "Deployment", "late", map[string]string{"spec.replicas": "pdb-allows-drain"})
 	mustKubectl(t, "scale", "-n", d.Namespace, "deployment/"+d.Name, "--replicas=4")
+
+	// An autoscaler moves the workload's side too: with a floor of 2 it would
+	// scale the 4 replicas down to where minAvailable 2 blocks every drain.
+	hpa := func(floor int32) *autoscalingv2.HorizontalPodAutoscaler {
+		h, ok := readObject(t, testdata("hpa-api.yaml")).(*autoscalingv2.HorizontalPodAutoscaler)
+		require.True(t, ok)
+		h.Namespace, h.Spec.MinReplicas = d.Namespace, &floor
+		return h
+	}
+	requireDenied(t, c.Create(ctx, hpa(2)), "HorizontalPodAutoscaler", "laminar-api", map[string]string{"spec.minReplicas": "pdb-allows-drain"})
+	require.NoError(t, c.Create(ctx, hpa(3)), "at a floor of 3, one of 3 may be drained")
+	// And a budget written under that autoscaler is judged at its floor: minAvailable
+	// 3 of the 4 replicas would pass, but not of the 3 the autoscaler may leave.
+	eventuallyDenied(t, "pdb-allows-drain", func() error {
+		tight := pdb(func(p *policyv1.PodDisruptionBudget) { p.Name, p.Spec.MinAvailable = "tight", ptr.To(intstr.FromInt32(3)) })
+		return c.Create(ctx, tight, client.DryRunAll)
+	})
 }
 
 // An autoscaler may not scale a Laminar workload below the HA minimum.
