@@ -69,7 +69,12 @@ func TestLocalizeManifests(t *testing.T) {
 				hooks++
 				assert.Equal(t, int32(40443), *w.ClientConfig.Service.Port, w.Name)
 				assert.Equal(t, certs.CACert, w.ClientConfig.CABundle, w.Name)
-				assert.Equal(t, admissionregistrationv1.Ignore, *w.FailurePolicy, w.Name)
+				// Defaults are a convenience; recording enforcement coming back on is not.
+				want := admissionregistrationv1.Ignore
+				if w.Name == "stamp-namespace.ha.laminar.io" {
+					want = admissionregistrationv1.Fail
+				}
+				assert.Equal(t, want, *w.FailurePolicy, w.Name)
 			}
 		case *admissionregistrationv1.ValidatingWebhookConfiguration:
 			for _, w := range o.Webhooks {
@@ -79,7 +84,7 @@ func TestLocalizeManifests(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 4, hooks, "one mutating, three validating entries")
+	assert.Equal(t, 5, hooks, "two mutating, three validating entries")
 }
 
 func TestDecodeObjectsIsStrict(t *testing.T) {

@@ -38,6 +38,23 @@ type Namespaces interface {
 	Labels(ctx context.Context, name string) (labels map[string]string, ok bool)
 }
 
+// EnforcementHistory is implemented by Namespaces that also know when a
+// namespace's enforcement was last switched back on from off (the annotation
+// policy.AnnotationEnforcedSince); ok is false when it never was.
+type EnforcementHistory interface {
+	EnforcedSince(ctx context.Context, name string) (since time.Time, ok bool)
+}
+
+// enforcedSince reads the history through ns, which may know none.
+func enforcedSince(ctx context.Context, ns Namespaces, name string) time.Time {
+	h, ok := ns.(EnforcementHistory)
+	if !ok || name == "" {
+		return time.Time{}
+	}
+	since, _ := h.EnforcedSince(ctx, name)
+	return since
+}
+
 // Clock tells the time a request is judged at (exemption expiry). It is read
 // once per request, here at the edge, and handed to the engines; nil is the
 // wall clock.

@@ -187,7 +187,7 @@ func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
 		return v
 	}
 	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.config.Clock.Now(), View: w.config.Cluster,
-		Authorizer: w.config.authorizer(req)})
+		Authorizer: w.config.authorizer(req), EnforcedSince: enforcedSince(ctx, w.config.Namespaces, v.Subject.Namespace)})
 	return v
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -24,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
@@ -122,6 +124,26 @@ func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, boo
 		return nil, false
 	}
 	return ns.Labels, true
+}
+
+// EnforcedSince implements admit.EnforcementHistory from the namespace's
+// annotation. An unreadable value is the time it was read: whoever could
+// write it (the annotation is guarded like the switch labels) gets no ratchet
+// for older objects, rather than one for every object.
+func (c *Cache) EnforcedSince(ctx context.Context, name string) (time.Time, bool) {
+	ns := namespaceMeta()
+	if err := c.cache.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+		return time.Time{}, false
+	}
+	v, ok := ns.Annotations[policy.AnnotationEnforcedSince]
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Now(), true
+	}
+	return t, true
 }
 
 // slimWorkload keeps what the rules read of a cached Deployment or StatefulSet —

@@ -53,6 +53,11 @@ const (
 	MutateOff   = "off"
 	LabelMode   = "ha.laminar.io/enforce"
 	LabelMutate = "ha.laminar.io/mutate"
+	// AnnotationEnforcedSince records on a Namespace when its enforcement was
+	// last switched back on from off (RFC 3339, set by the webhook): objects
+	// created before it may have been written while nothing judged them, so
+	// their violations are never a ratchet baseline.
+	AnnotationEnforcedSince = "ha.laminar.io/enforced-since"
 )
 
 // Enforcement is the cluster-wide default of the per-namespace switches.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -44,6 +45,17 @@ type Situation struct {
 	View View
 	// Authorizer is nil where no requesting user is known; permission checks then pass.
 	Authorizer Authorizer
+	// EnforcedSince is when enforcement in the namespace was last switched back
+	// on from off (zero: never off, as far as is known). An old object created
+	// before it may never have been judged.
+	EnforcedSince time.Time
+}
+
+// Judged reports whether an object created at created can be trusted to have
+// been judged when it was last written: it was created after enforcement was
+// last switched back on in its namespace. A second's tie counts as not judged.
+func (s Situation) Judged(created metav1.Time) bool {
+	return s.EnforcedSince.IsZero() || created.Time.After(s.EnforcedSince)
 }
 
 // DefaultFunc fills unset fields of w and reports whether it changed anything.

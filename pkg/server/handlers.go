@@ -17,10 +17,11 @@ const (
 	ValidatePath        = "/validate"
 	ValidateScalePath   = "/validate-scale"
 	ValidateRelatedPath = "/validate-related"
+	StampNamespacePath  = "/stamp-namespace"
 )
 
 // Paths lists every webhook path, in the order they are registered.
-var Paths = []string{MutatePath, ValidatePath, ValidateScalePath, ValidateRelatedPath}
+var Paths = []string{MutatePath, ValidatePath, ValidateScalePath, ValidateRelatedPath, StampNamespacePath}
 
 // Handlers returns the admission handler served at each of Paths, exactly as
 // the server wires them (fuzz tests drive these).
@@ -31,6 +32,7 @@ func Handlers(o Options) map[string]admission.Handler {
 		ValidatePath:        wellFormed(admit.NewValidator(c)),
 		ValidateScalePath:   wellFormed(admit.NewScaleValidator(c)),
 		ValidateRelatedPath: wellFormed(admit.NewRelatedValidator(c)),
+		StampNamespacePath:  wellFormed(admit.NewNamespaceStamper(c)),
 	}
 }
 

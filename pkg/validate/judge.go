@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -59,11 +60,13 @@ type Decision struct {
 // A violation the old object had only under an exemption is no baseline: once
 // the exemption expires or is removed, the next change is denied, so ratcheting
 // cannot make an exemption permanent. An old object that was not a Laminar
-// workload (c.Old nil) ratchets nothing: the update is judged as a CREATE.
+// workload (c.Old nil), or that may have been written while enforcement was off
+// in its namespace (created before it was last switched back on), ratchets
+// nothing: the update is judged as a CREATE.
 func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 	ex := exempt.Read(w.Meta.Annotations)
 	var before map[string]bool
-	if c.Old != nil && p.Enforcement.Ratchet {
+	if c.Old != nil && p.Enforcement.Ratchet && c.Judged(c.Old.Meta.CreationTimestamp) {
 		before = map[string]bool{}
 		// The old object is judged as it stood: nothing about it is being granted
 		// now, so no permission is asked (Authorizer nil).
@@ -86,13 +89,19 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 // owners put them; ratcheting compares with the related object's old version.
 func JudgeRelated(obj, old runtime.Object, kind string, target *workload.Workload, p *policy.Policy, c Context) Decision {
 	var before map[string]bool
-	if old != nil && p.Enforcement.Ratchet {
+	if old != nil && p.Enforcement.Ratchet && judgedObject(old, c.Situation) {
 		before = map[string]bool{}
 		for _, v := range relatedViolations(old, kind, target, p, c.Situation) {
 			before[sameness(v)] = true
 		}
 	}
 	return decide(relatedViolations(obj, kind, target, p, c.Situation), exempt.Read(target.Meta.Annotations), before, c)
+}
+
+// judgedObject is Situation.Judged for any object; one without metadata is not trusted.
+func judgedObject(obj runtime.Object, s rules.Situation) bool {
+	m, err := meta.Accessor(obj)
+	return err == nil && s.Judged(m.GetCreationTimestamp())
 }
 
 func decide(vs []Violation, ex exempt.Exemption, before map[string]bool, c Context) Decision {

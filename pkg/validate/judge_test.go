@@ -76,14 +76,33 @@ func testJudge(t *testing.T, now time.Time) {
 		}
 		return d
 	}
+	createdAt := func(d *appsv1.Deployment, at time.Time) *appsv1.Deployment {
+		d = d.DeepCopy()
+		d.CreationTimestamp = metav1.NewTime(at)
+		return d
+	}
 	tests := []struct {
 		name     string
 		obj, old *appsv1.Deployment
 		mode     string
 		policy   *policy.Policy
-		want     map[validate.Outcome][]string
-		warnings int
+		// enforcedSince is when enforcement came back on in the namespace.
+		enforcedSince time.Time
+		want          map[validate.Outcome][]string
+		warnings      int
 	}{
+		{name: "an old object created while enforcement was off ratchets nothing",
+			obj: withReplicas(compliant(t), 1), old: createdAt(withReplicas(compliant(t), 1), now.Add(-48*time.Hour)),
+			enforcedSince: now.Add(-time.Hour), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "one created in the second enforcement came back on ratchets nothing",
+			obj: withReplicas(compliant(t), 1), old: createdAt(withReplicas(compliant(t), 1), now.Add(-time.Hour)),
+			enforcedSince: now.Add(-time.Hour), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "one created after enforcement came back on ratchets as usual",
+			obj: withReplicas(compliant(t), 1), old: createdAt(withReplicas(compliant(t), 1), now.Add(-time.Hour+time.Second)),
+			enforcedSince: now.Add(-time.Hour), mode: policy.ModeDeny,
+			want: map[validate.Outcome][]string{validate.OutcomeRatchet: {"replicas-min"}}, warnings: 1},
 		{name: "compliant", obj: compliant(t), mode: policy.ModeDeny, want: map[validate.Outcome][]string{}},
 		{name: "create below the floor is denied", obj: withReplicas(compliant(t), 1), mode: policy.ModeDeny,
 			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
@@ -135,7 +154,7 @@ func testJudge(t *testing.T, now time.Time) {
 				p = policy.Default()
 			}
 			c := validate.Context{Mode: tc.mode}
-			c.Now = now
+			c.Now, c.EnforcedSince = now, tc.enforcedSince
 			if tc.old != nil {
 				c.Old = view(t, tc.old)
 			}

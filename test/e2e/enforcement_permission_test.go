@@ -94,4 +94,11 @@ func TestOnlyGrantedUsersSwitchEnforcement(t *testing.T) {
 	mustKubectl(t, "--as", tenant, "label", "--overwrite", "namespace", nsName, "cost-centre=43")
 	// The cluster admin may too.
 	mustKubectl(t, "label", "--overwrite", "namespace", nsName, "ha.laminar.io/enforce=off")
+
+	// Switching enforcement back on is recorded (see off_namespace_ratchet_test.go),
+	// and the record is guarded like the labels: the tenant may not remove it.
+	mustKubectl(t, "label", "namespace", nsName, "ha.laminar.io/enforce-")
+	_, stderr, err = kubectl(t, "--as", tenant, "annotate", "namespace", nsName, "ha.laminar.io/enforced-since-")
+	require.Error(t, err, "a tenant removed the record of enforcement coming back on")
+	assert.Contains(t, stderr, overridePermission)
 }

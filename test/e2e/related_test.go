@@ -141,7 +141,9 @@ func TestPodDisruptionBudgets(t *testing.T) {
 	// And a budget written under that autoscaler is judged at its floor: minAvailable
 	// 3 of the 4 replicas would pass, but not of the 3 the autoscaler may leave.
 	eventuallyDenied(t, "pdb-allows-drain", func() error {
-		tight := pdb(func(p *policyv1.PodDisruptionBudget) { p.Name, p.Spec.MinAvailable = "tight", ptr.To(intstr.FromInt32(3)) })
+		tight := pdb(func(p *policyv1.PodDisruptionBudget) {
+			p.Name, p.Spec.MinAvailable = "tight", ptr.To(intstr.FromInt32(3))
+		})
 		return c.Create(ctx, tight, client.DryRunAll)
 	})
 }
