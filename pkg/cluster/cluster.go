@@ -52,7 +52,9 @@ func Config(kubeconfig string) (cfg *rest.Config, ok bool, err error) {
 
 // Cache holds the watched objects.
 type Cache struct {
-	cache  cache.Cache
+	cache cache.Cache
+	// reader answers the View methods: the cache itself, except in tests.
+	reader client.Reader
 	synced atomic.Bool
 }
 
@@ -70,20 +72,15 @@ func New(cfg *rest.Config) (*Cache, error) {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	strip := slimWorkload
 	c, err := cache.New(rest.CopyConfig(cfg), cache.Options{
 		Scheme:                      scheme,
 		ReaderFailOnMissingInformer: true,
-		DefaultTransform:            cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.Deployment{}:  {Transform: strip},
-			&appsv1.StatefulSet{}: {Transform: strip},
-		},
+		DefaultTransform:            slim,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster cache: %w", err)
 	}
-	return &Cache{cache: c}, nil
+	return &Cache{cache: c, reader: c}, nil
 }
 
 // Start registers the watches, runs them until ctx ends and marks the cache synced
@@ -118,29 +115,10 @@ func (c *Cache) SyncedChecker(_ *http.Request) error {
 // Labels returns a namespace's labels; ok is false when it is not in the cache.
 func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, bool) {
 	ns := namespaceMeta()
-	if err := c.cache.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+	if err := c.reader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
 		return nil, false
 	}
 	return ns.Labels, true
-}
-
-// slimWorkload keeps what the rules read of a cached Deployment or StatefulSet —
-// metadata, replicas, selector and pod labels — and drops the pod spec, so the
-// cache stays small however large the cluster's workloads are.
-func slimWorkload(obj any) (any, error) {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		o.ManagedFields = nil
-		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.Spec.Template.Labels}}}
-		o.Status = appsv1.DeploymentStatus{}
-	case *appsv1.StatefulSet:
-		o.ManagedFields = nil
-		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.Spec.Template.Labels}}}
-		o.Status = appsv1.StatefulSetStatus{}
-	}
-	return obj, nil
 }
 
 // Workload implements rules.View.
@@ -154,7 +132,7 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 	default:
 		return nil, false
 	}
-	if err := c.cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err != nil {
+	if err := c.reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err != nil {
 		return nil, false
 	}
 	return workload.FromObject(obj)
@@ -164,7 +142,7 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel labels.Selector) []*workload.Workload {
 	var out []*workload.Workload
 	var deps appsv1.DeploymentList
-	if err := c.cache.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
+	if err := c.reader.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
 		for i := range deps.Items {
 			if w, ok := workload.FromObject(&deps.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
 				out = append(out, w)
@@ -172,7 +150,7 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 		}
 	}
 	var sets appsv1.StatefulSetList
-	if err := c.cache.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
+	if err := c.reader.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
 		for i := range sets.Items {
 			if w, ok := workload.FromObject(&sets.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
 				out = append(out, w)
@@ -185,7 +163,7 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 // AutoscalersTargeting implements rules.View.
 func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name string) []autoscalingv2.HorizontalPodAutoscaler {
 	var list autoscalingv2.HorizontalPodAutoscalerList
-	if err := c.cache.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
 	return slices.DeleteFunc(list.Items, func(h autoscalingv2.HorizontalPodAutoscaler) bool {
@@ -197,7 +175,7 @@ func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name 
 // BudgetsSelecting implements rules.View.
 func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
 	var list policyv1.PodDisruptionBudgetList
-	if err := c.cache.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
 	return slices.DeleteFunc(list.Items, func(b policyv1.PodDisruptionBudget) bool {
