@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e
+.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -55,6 +55,10 @@ load:
 ## load-e2e: the same plus end to end through kube-apiserver
 load-e2e: controlplane
 	go run ./test/load -e2e $(ARGS)
+
+## cachemem: the cluster cache's memory with many large Deployments, before and after slimming (ARGS="-n 2500")
+cachemem: controlplane
+	go run ./test/cachemem $(ARGS)
 
 ## unit: tests that need no control plane
 unit:

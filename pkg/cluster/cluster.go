@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,7 +55,9 @@ func Config(kubeconfig string) (cfg *rest.Config, ok bool, err error) {
 
 // Cache holds the watched objects.
 type Cache struct {
-	cache  cache.Cache
+	cache cache.Cache
+	// reader answers the View methods: the cache itself, except in tests.
+	reader client.Reader
 	synced atomic.Bool
 }
 
@@ -66,26 +69,38 @@ func namespaceMeta() *metav1.PartialObjectMetadata {
 	return m
 }
 
-// New builds the cache; Start fills it.
+// Options change how New builds the cache; the webhook runs with the zero value.
+type Options struct {
+	// Transform, when set, replaces the slimming of every cached object (slim).
+	// Only measurements set it: test/cachemem runs the cache once with the
+	// transforms of before, to show what slimming saves.
+	Transform toolscache.TransformFunc
+}
+
+// New builds the cache the webhook runs; Start fills it.
 func New(cfg *rest.Config) (*Cache, error) {
+	return NewWithOptions(cfg, Options{})
+}
+
+// NewWithOptions builds the cache with opts; Start fills it.
+func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	strip := slimWorkload
+	transform := opts.Transform
+	if transform == nil {
+		transform = slim
+	}
 	c, err := cache.New(rest.CopyConfig(cfg), cache.Options{
 		Scheme:                      scheme,
 		ReaderFailOnMissingInformer: true,
-		DefaultTransform:            cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.Deployment{}:  {Transform: strip},
-			&appsv1.StatefulSet{}: {Transform: strip},
-		},
+		DefaultTransform:            transform,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster cache: %w", err)
 	}
-	return &Cache{cache: c}, nil
+	return &Cache{cache: c, reader: c}, nil
 }
 
 // Start registers the watches, runs them until ctx ends and marks the cache synced
@@ -120,7 +135,7 @@ func (c *Cache) SyncedChecker(_ *http.Request) error {
 // Labels returns a namespace's labels; ok is false when it is not in the cache.
 func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, bool) {
 	ns := namespaceMeta()
-	if err := c.cache.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+	if err := c.reader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
 		return nil, false
 	}
 	return ns.Labels, true
@@ -132,7 +147,7 @@ func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, boo
 // for older objects, rather than one for every object.
 func (c *Cache) EnforcedSince(ctx context.Context, name string) (time.Time, bool) {
 	ns := namespaceMeta()
-	if err := c.cache.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+	if err := c.reader.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
 		return time.Time{}, false
 	}
 	v, ok := ns.Annotations[policy.AnnotationEnforcedSince]
@@ -146,25 +161,6 @@ func (c *Cache) EnforcedSince(ctx context.Context, name string) (time.Time, bool
 	return t, true
 }
 
-// slimWorkload keeps what the rules read of a cached Deployment or StatefulSet —
-// metadata, replicas, selector and pod labels — and drops the pod spec, so the
-// cache stays small however large the cluster's workloads are.
-func slimWorkload(obj any) (any, error) {
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		o.ManagedFields = nil
-		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.Spec.Template.Labels}}}
-		o.Status = appsv1.DeploymentStatus{}
-	case *appsv1.StatefulSet:
-		o.ManagedFields = nil
-		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, Selector: o.Spec.Selector,
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: o.Spec.Template.Labels}}}
-		o.Status = appsv1.StatefulSetStatus{}
-	}
-	return obj, nil
-}
-
 // Workload implements rules.View.
 func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*workload.Workload, bool) {
 	var obj client.Object
@@ -176,7 +172,7 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 	default:
 		return nil, false
 	}
-	if err := c.cache.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err != nil {
+	if err := c.reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err != nil {
 		return nil, false
 	}
 	return workload.FromObject(obj)
@@ -186,7 +182,7 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel labels.Selector) []*workload.Workload {
 	var out []*workload.Workload
 	var deps appsv1.DeploymentList
-	if err := c.cache.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
+	if err := c.reader.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
 		for i := range deps.Items {
 			if w, ok := workload.FromObject(&deps.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
 				out = append(out, w)
@@ -194,7 +190,7 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 		}
 	}
 	var sets appsv1.StatefulSetList
-	if err := c.cache.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
+	if err := c.reader.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
 		for i := range sets.Items {
 			if w, ok := workload.FromObject(&sets.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
 				out = append(out, w)
@@ -207,7 +203,7 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 // AutoscalersTargeting implements rules.View.
 func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name string) []autoscalingv2.HorizontalPodAutoscaler {
 	var list autoscalingv2.HorizontalPodAutoscalerList
-	if err := c.cache.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
 	return slices.DeleteFunc(list.Items, func(h autoscalingv2.HorizontalPodAutoscaler) bool {
@@ -219,7 +215,7 @@ func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name 
 // BudgetsSelecting implements rules.View.
 func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
 	var list policyv1.PodDisruptionBudgetList
-	if err := c.cache.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
 	return slices.DeleteFunc(list.Items, func(b policyv1.PodDisruptionBudget) bool {

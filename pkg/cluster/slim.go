@@ -1,0 +1,111 @@
+package cluster
+
+import (
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+)
+
+// keptAnnotationPrefix starts the only annotations the cache keeps: the webhook's
+// own (the exemptions, pkg/exempt). Every other annotation is somebody else's —
+// kubectl's last-applied-configuration alone can be 256 KiB per object — and no
+// rule reads it.
+const keptAnnotationPrefix = "ha.laminar.io/"
+
+// stripManagedFields is what objects of a kind slim does not know get: it
+// cannot tell what their readers need, and no reader needs managedFields.
+var stripManagedFields = cache.TransformStripManagedFields()
+
+// slim is the transform of every cached object: it keeps what the webhook
+// reads and drops the rest, so the cache grows with the number of objects in
+// the cluster but not with their size.
+//
+// What is read, and so kept:
+//   - Deployments and StatefulSets (rules.View.Workload, WorkloadsSelected):
+//     the pod template's labels (role and selection by budgets), spec.replicas,
+//     and the ha.laminar.io/ annotations (exemptions, for scale requests and for
+//     the budgets and autoscalers judged against the workload);
+//   - HorizontalPodAutoscalers (AutoscalersTargeting): scaleTargetRef, and the
+//     minReplicas/maxReplicas bounds;
+//   - PodDisruptionBudgets (BudgetsSelecting, the budget rules): selector,
+//     minAvailable and maxUnavailable; the rules name the budget;
+//   - Namespaces, cached as metadata only (Labels): their labels.
+//
+// Every kind keeps name, namespace, uid, resourceVersion (what identifies the
+// object and its version in the informer), creationTimestamp (whether a
+// workload behind a scale request may be ratcheted) and its own labels, which no rule
+// reads but which are small — values are at most 63 characters — and are what
+// anyone reading an object expects to find it by. Status, the pod spec, the
+// workload's selector, owner references, finalizers, managedFields and every
+// other annotation go.
+//
+// slim may be handed an object it already slimmed (client-go asks transforms to
+// be idempotent), and it is: every step keeps a subset of what is there.
+func slim(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}
+		o.Status = appsv1.DeploymentStatus{}
+	case *appsv1.StatefulSet:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}
+		o.Status = appsv1.StatefulSetStatus{}
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = autoscalingv2.HorizontalPodAutoscalerSpec{ScaleTargetRef: o.Spec.ScaleTargetRef,
+			MinReplicas: o.Spec.MinReplicas, MaxReplicas: o.Spec.MaxReplicas}
+		o.Status = autoscalingv2.HorizontalPodAutoscalerStatus{}
+	case *policyv1.PodDisruptionBudget:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = policyv1.PodDisruptionBudgetSpec{Selector: o.Spec.Selector,
+			MinAvailable: o.Spec.MinAvailable, MaxUnavailable: o.Spec.MaxUnavailable}
+		o.Status = policyv1.PodDisruptionBudgetStatus{}
+	case *metav1.PartialObjectMetadata:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+	default:
+		return stripManagedFields(obj)
+	}
+	return obj, nil
+}
+
+func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:            m.Name,
+		Namespace:       m.Namespace,
+		UID:             m.UID,
+		ResourceVersion: m.ResourceVersion,
+		// Ratcheting trusts an old object only if it was created after its
+		// namespace's enforcement was last switched back on.
+		CreationTimestamp: m.CreationTimestamp,
+		Labels:            m.Labels,
+		Annotations:       ownAnnotations(m.Annotations),
+	}
+}
+
+// slimTemplate keeps the pod labels: they make a workload Laminar's and are
+// what budgets select.
+func slimTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels}}
+}
+
+// ownAnnotations is a new map of the ha.laminar.io/ annotations, nil when
+// there are none, so the dropped values are not kept alive by the old map.
+func ownAnnotations(in map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range in {
+		if !strings.HasPrefix(k, keptAnnotationPrefix) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
+}
