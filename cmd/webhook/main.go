@@ -154,6 +154,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		o.Namespaces = cache
 		o.Cluster = cache
+		o.Nodes = cache
 		if o.Access, err = cluster.NewAccessReviewer(cfg); err != nil {
 			log.Error(err, "cannot build the access reviewer")
 			return exitFail

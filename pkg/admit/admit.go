@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
 // Audit annotation keys; the API server prefixes them with the webhook's name.
@@ -53,6 +54,20 @@ func enforcedSince(ctx context.Context, ns Namespaces, name string) time.Time {
 	}
 	since, _ := h.EnforcedSince(ctx, name)
 	return since
+}
+
+// NodeSource tells what is known of the cluster's schedulable nodes.
+type NodeSource interface {
+	Nodes(ctx context.Context) rules.Nodes
+}
+
+// nodesFor reads the nodes through src, which may be nil (nothing known), unless
+// the policy says to assume the guide's multi-zone cluster whatever they are.
+func nodesFor(ctx context.Context, src NodeSource, p *policy.Policy) rules.Nodes {
+	if src == nil || p.Nodes.AssumeMultiZone {
+		return rules.Nodes{}
+	}
+	return src.Nodes(ctx)
 }
 
 // Clock tells the time a request is judged at (exemption expiry). It is read

@@ -348,7 +348,7 @@ func fuzzRequest(op admissionv1.Operation, obj runtime.Object, raw, old []byte) 
 }
 
 func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Policy, mutator *admit.Handler) {
-	res, err := mutate.Object(obj, raw, p, testNow)
+	res, err := mutate.Object(obj, raw, p, rules.Situation{Now: testNow})
 	if err != nil {
 		t.Fatalf("mutate: %v", err)
 	}
@@ -362,7 +362,7 @@ func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Polic
 		t.Fatalf("the mutated object does not survive a JSON round trip (%v)", err)
 	}
 	// Idempotence.
-	again, err := mutate.Object(res.Object, out, p, testNow)
+	again, err := mutate.Object(res.Object, out, p, rules.Situation{Now: testNow})
 	if err != nil {
 		t.Fatalf("mutate again: %v", err)
 	}
@@ -525,7 +525,7 @@ func compliant(t *testing.T, kind string, role workload.Role, p *policy.Policy) 
 					Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: ptrTo("gp3"),
 						Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("100Gi")}}}}}}}
 	}
-	res, err := mutate.Object(obj, nil, p, testNow)
+	res, err := mutate.Object(obj, nil, p, rules.Situation{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,9 @@ type Config struct {
 	Cluster rules.View
 	// Clock is the time exemptions are judged at; nil is the wall clock.
 	Clock Clock
+	// Nodes tells the schedulable nodes some defaults and warnings depend on;
+	// nil where none are known (the guide's multi-zone cluster is assumed).
+	Nodes NodeSource
 	// Access asks the API server what the requesting user may do (granting an
 	// exemption). Nil where it cannot be asked: a permission check then refuses,
 	// so that no exemption is granted by accident. The offline check, which knows
@@ -187,7 +190,8 @@ func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
 		return v
 	}
 	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.config.Clock.Now(), View: w.config.Cluster,
-		Authorizer: w.config.authorizer(req), EnforcedSince: enforcedSince(ctx, w.config.Namespaces, v.Subject.Namespace)})
+		Authorizer: w.config.authorizer(req), EnforcedSince: enforcedSince(ctx, w.config.Namespaces, v.Subject.Namespace),
+		Nodes: nodesFor(ctx, w.config.Nodes, p)})
 	return v
 }
 

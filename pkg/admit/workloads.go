@@ -76,7 +76,7 @@ var mutateObject = mutate.Object
 
 func mutateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
 	return func(v *Verdict, p *policy.Policy, _ string, s rules.Situation) {
-		res, err := mutateObject(w.Object(), req.Object.Raw, p, s.Now)
+		res, err := mutateObject(w.Object(), req.Object.Raw, p, s)
 		if err != nil {
 			v.Err, v.Code = err, http.StatusInternalServerError
 			return

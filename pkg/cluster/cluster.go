@@ -107,7 +107,7 @@ func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 // once every watch has listed.
 func (c *Cache) Start(ctx context.Context) error {
 	for _, obj := range []client.Object{namespaceMeta(), &appsv1.Deployment{}, &appsv1.StatefulSet{},
-		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}} {
+		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &corev1.Node{}} {
 		if _, err := c.cache.GetInformer(ctx, obj); err != nil {
 			return fmt.Errorf("watch %T: %w", obj, err)
 		}
@@ -139,6 +139,15 @@ func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, boo
 		return nil, false
 	}
 	return ns.Labels, true
+}
+
+// Nodes implements admit.NodeSource (rules.NodesOf).
+func (c *Cache) Nodes(ctx context.Context) rules.Nodes {
+	var list corev1.NodeList
+	if err := c.reader.List(ctx, &list); err != nil {
+		return rules.Nodes{}
+	}
+	return rules.NodesOf(list.Items)
 }
 
 // EnforcedSince implements admit.EnforcementHistory from the namespace's

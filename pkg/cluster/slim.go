@@ -34,6 +34,7 @@ var stripManagedFields = cache.TransformStripManagedFields()
 //     minReplicas/maxReplicas bounds;
 //   - PodDisruptionBudgets (BudgetsSelecting, the budget rules): selector,
 //     minAvailable and maxUnavailable; the rules name the budget;
+//   - Nodes (Nodes): labels (zone, hostname), whether cordoned, and taints;
 //   - Namespaces, cached as metadata only (Labels): their labels.
 //
 // Every kind keeps name, namespace, uid, resourceVersion (what identifies the
@@ -66,6 +67,10 @@ func slim(obj any) (any, error) {
 		o.Spec = policyv1.PodDisruptionBudgetSpec{Selector: o.Spec.Selector,
 			MinAvailable: o.Spec.MinAvailable, MaxUnavailable: o.Spec.MaxUnavailable}
 		o.Status = policyv1.PodDisruptionBudgetStatus{}
+	case *corev1.Node:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = corev1.NodeSpec{Unschedulable: o.Spec.Unschedulable, Taints: o.Spec.Taints}
+		o.Status = corev1.NodeStatus{}
 	case *metav1.PartialObjectMetadata:
 		o.ObjectMeta = slimMeta(&o.ObjectMeta)
 	default:

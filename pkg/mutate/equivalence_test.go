@@ -23,6 +23,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
 // The patch is computed by jsonpatch.CreatePatch over the spec encodings alone
@@ -172,7 +173,7 @@ func TestPatchMatchesReferenceOnFixtures(t *testing.T) {
 		js, err := yaml.YAMLToJSON(raw)
 		require.NoError(t, err)
 		for _, request := range [][]byte{js, nil} {
-			res, err := Object(obj, request, policy.Default(), testNow)
+			res, err := Object(obj, request, policy.Default(), rules.Situation{Now: testNow})
 			require.NoError(t, err, f)
 			if len(res.Applied) == 0 {
 				continue
@@ -433,7 +434,7 @@ func TestEncodePairGivesTheSamePatch(t *testing.T) {
 		require.NoError(t, err)
 		obj, _, err := manifest.Decode(raw)
 		require.NoError(t, err)
-		res, err := Object(obj, nil, policy.Default(), testNow)
+		res, err := Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
 		require.NoError(t, err)
 		for _, change := range []struct {
 			name string

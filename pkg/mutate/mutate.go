@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"time"
 
 	"gomodules.xyz/jsonpatch/v2"
 	appsv1 "k8s.io/api/apps/v1"
@@ -21,18 +20,18 @@ import (
 
 // Apply runs every default rule for the workload, in catalog order, changing it in
 // place. It returns the IDs of the rules that changed something and of those an
-// exemption annotation, in force at now, switched off.
-func Apply(w *workload.Workload, p *policy.Policy, now time.Time) (applied, exempted []string) {
+// exemption annotation, in force at s.Now, switched off.
+func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
 	for r := range rules.Defaults() {
 		if !r.AppliesTo(w) {
 			continue
 		}
-		if ex.Covers(r.ID, now) {
+		if ex.Covers(r.ID, s.Now) {
 			exempted = append(exempted, r.ID)
 			continue
 		}
-		if r.Fill(w, p) {
+		if r.Fill(w, p, s) {
 			applied = append(applied, r.ID)
 		}
 	}
@@ -51,20 +50,20 @@ type Result struct {
 	Patch []jsonpatch.JsonPatchOperation
 }
 
-// Object mutates a copy of a Laminar Deployment or StatefulSet at time now (which
-// decides the exemptions in force). For any other object it returns the copy
+// Object mutates a copy of a Laminar Deployment or StatefulSet in situation s
+// (its time decides the exemptions in force, its nodes some defaults). For any other object it returns the copy
 // unchanged with no patch. request is the object's JSON as the patch's consumer
 // holds it (the admission request); nil means obj's own encoding.
 //
 // The patch is the difference between two typed encodings, rooted in request, so
 // fields this build does not know are neither removed nor touched.
-func Object(obj runtime.Object, request []byte, p *policy.Policy, now time.Time) (Result, error) {
+func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situation) (Result, error) {
 	out := obj.DeepCopyObject()
 	w, ok := workload.FromObject(out)
 	if !ok {
 		return Result{Object: out}, nil
 	}
-	applied, exempted := Apply(w, p, now)
+	applied, exempted := Apply(w, p, s)
 	if len(applied) == 0 {
 		return Result{Object: out, Exempted: exempted}, nil
 	}

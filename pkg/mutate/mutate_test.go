@@ -20,6 +20,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/mutate"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -64,7 +65,7 @@ func TestGolden(t *testing.T) {
 
 			js, err := yaml.YAMLToJSON(raw)
 			require.NoError(t, err)
-			res, err := mutate.Object(obj, js, p, testNow)
+			res, err := mutate.Object(obj, js, p, rules.Situation{Now: testNow})
 			require.NoError(t, err)
 			out, err := manifest.EncodeYAML(res.Object, gvk)
 			require.NoError(t, err)
@@ -104,9 +105,9 @@ func TestIdempotent(t *testing.T) {
 			obj, _, err := manifest.Decode(raw)
 			require.NoError(t, err)
 			p := policyFor(t, in)
-			first, err := mutate.Object(obj, nil, p, testNow)
+			first, err := mutate.Object(obj, nil, p, rules.Situation{Now: testNow})
 			require.NoError(t, err)
-			second, err := mutate.Object(first.Object, nil, p, testNow)
+			second, err := mutate.Object(first.Object, nil, p, rules.Situation{Now: testNow})
 			require.NoError(t, err)
 			assert.Empty(t, second.Patch)
 			assert.Empty(t, second.Applied)
@@ -123,7 +124,7 @@ func TestInputUntouched(t *testing.T) {
 	require.NoError(t, err)
 	before, err := json.Marshal(obj)
 	require.NoError(t, err)
-	res, err := mutate.Object(obj, nil, policy.Default(), testNow)
+	res, err := mutate.Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Patch)
 	after, err := json.Marshal(obj)
@@ -139,7 +140,7 @@ func TestKubernetesDefaultsKeptWhenPolicySaysSo(t *testing.T) {
 	p := policy.Default()
 	no := false
 	p.TreatKubernetesDefaultsAsUnset = &no
-	res, err := mutate.Object(obj, nil, p, testNow)
+	res, err := mutate.Object(obj, nil, p, rules.Situation{Now: testNow})
 	require.NoError(t, err)
 	assert.NotContains(t, res.Applied, "set-api-strategy")
 	assert.NotContains(t, res.Applied, "set-api-grace-period")
@@ -156,14 +157,14 @@ func TestExemptedDefaultsAreNotApplied(t *testing.T) {
 	d := obj.(*appsv1.Deployment)
 
 	d.Annotations = map[string]string{"ha.laminar.io/exempt": "set-api-prestop,set-api-requests", "ha.laminar.io/exempt-reason": "image has no shell; INC-7"}
-	res, err := mutate.Object(d, nil, policy.Default(), testNow)
+	res, err := mutate.Object(d, nil, policy.Default(), rules.Situation{Now: testNow})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"set-api-requests", "set-api-prestop"}, res.Exempted)
 	assert.NotContains(t, res.Applied, "set-api-prestop")
 	assert.Nil(t, res.Object.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Lifecycle)
 
 	delete(d.Annotations, "ha.laminar.io/exempt-reason")
-	res, err = mutate.Object(d, nil, policy.Default(), testNow)
+	res, err = mutate.Object(d, nil, policy.Default(), rules.Situation{Now: testNow})
 	require.NoError(t, err)
 	assert.Empty(t, res.Exempted)
 	assert.Contains(t, res.Applied, "set-api-prestop")
@@ -176,10 +177,10 @@ func TestPatchIsDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	obj, _, err := manifest.Decode(raw)
 	require.NoError(t, err)
-	first, err := mutate.Object(obj, nil, policy.Default(), testNow)
+	first, err := mutate.Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
 	require.NoError(t, err)
 	for i := 0; i < 30; i++ {
-		again, err := mutate.Object(obj, nil, policy.Default(), testNow)
+		again, err := mutate.Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
 		require.NoError(t, err)
 		require.Equal(t, first.Patch, again.Patch, "run %d", i)
 	}

@@ -12,10 +12,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 )
 
@@ -45,7 +48,9 @@ var switchLabels = []string{policy.LabelMode, policy.LabelMutate}
 // is set, the switch labels of those Namespaces are dropped: in CI the input is
 // the pull request, and a Namespace in it must not switch its own check off.
 // ignored lists, per namespace, the labels dropped, for the objects' notes.
-func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, ignored map[string][]string) {
+//
+// The Nodes among them play the cluster's nodes (zone defaults, warnings).
+func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, ignored map[string][]string) {
 	ns, ignored = Namespaces{}, map[string][]string{}
 	out = make([]parsedSource, 0, len(srcs))
 	for _, src := range srcs {
@@ -57,6 +62,10 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, ign
 					pd.content, pd.err = doc.Objects()
 				}
 				for _, o := range pd.content.Objects {
+					var node corev1.Node
+					if o.GVK == corev1.SchemeGroupVersion.WithKind("Node") && kubejson.Unmarshal(o.JSON, &node) == nil {
+						nodes = append(nodes, node)
+					}
 					if o.GVK.Group == "" && o.GVK.Version == "v1" && o.GVK.Kind == "Namespace" {
 						var meta struct {
 							Metadata struct {
@@ -78,8 +87,16 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, ign
 		}
 		out = append(out, ps)
 	}
-	return out, ns, ignored
+	return out, ns, nodes, ignored
 }
+
+// inputNodes are the Node objects of the input. With none, nothing is known
+// of the nodes and the guide's multi-zone cluster is assumed, as the webhook
+// does before it has seen a schedulable node.
+type inputNodes []corev1.Node
+
+// Nodes implements admit.NodeSource.
+func (n inputNodes) Nodes(context.Context) rules.Nodes { return rules.NodesOf([]corev1.Node(n)) }
 
 // withoutSwitches returns labels without the switch labels, and those dropped
 // as "key=value".
@@ -126,8 +143,8 @@ func newEngine(srcs []Source, opts Options) ([]parsedSource, engine) {
 	if p == nil {
 		p = policy.Default()
 	}
-	sources, ns, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
-	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Clock: opts.Clock, Access: admit.Unchecked}
+	sources, ns, nodes, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
+	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Nodes: nodes, Clock: opts.Clock, Access: admit.Unchecked}
 	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), ignored: ignored}
 }
 

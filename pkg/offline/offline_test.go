@@ -12,6 +12,7 @@ import (
 
 	"github.com/laminar/ha-webhook/pkg/offline"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/report"
 )
 
 const apiMinimal = `apiVersion: apps/v1
@@ -128,4 +129,38 @@ func TestMutateStream(t *testing.T) {
 	assert.Contains(t, got, "maxUnavailable: 0")
 	assert.True(t, strings.HasSuffix(got, "---\n# empty template\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), got)
 	assert.NotContains(t, got, "---\n\n---", "blank documents are dropped")
+}
+
+// TestNodesInTheInputShapeTheZoneDefaults: Node objects in the input play the
+// cluster's nodes, as the webhook's cache does: over nodes without a zone label
+// the check MUST NOT inject (nor require) a zone spread, and warns instead;
+// with none in the input the guide's multi-zone cluster is assumed.
+func TestNodesInTheInputShapeTheZoneDefaults(t *testing.T) {
+	node := func(name, labels string) string {
+		return "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: " + name + "\n  labels: {" + labels + "}\n"
+	}
+	rulesOf := func(r *report.Report) (applied, violated []string) {
+		require.Len(t, r.Objects, 1)
+		for _, v := range r.Objects[0].Violations {
+			violated = append(violated, v.RuleID)
+		}
+		return r.Objects[0].DefaultsApplied, violated
+	}
+
+	applied, violated := rulesOf(offline.Check([]offline.Source{{Name: "api.yaml", Data: []byte(apiMinimal)}}, offline.Options{}))
+	assert.Contains(t, applied, "set-api-zone-spread", "no nodes: several zones assumed")
+	assert.NotContains(t, violated, "cluster-zones")
+
+	metal := apiMinimal + node("metal-1", "kubernetes.io/hostname: metal-1") + node("metal-2", "kubernetes.io/hostname: metal-2")
+	r := offline.Check([]offline.Source{{Name: "api.yaml", Data: []byte(metal)}}, offline.Options{})
+	applied, violated = rulesOf(r)
+	assert.NotContains(t, applied, "set-api-zone-spread", "nodes without zone labels get no zone spread")
+	assert.Contains(t, violated, "cluster-zones")
+	assert.NotContains(t, violated, "api-zone-spread", "and none is required")
+	assert.True(t, r.Objects[0].Allowed)
+
+	zoned := apiMinimal + node("a", "topology.kubernetes.io/zone: a") + node("b", "topology.kubernetes.io/zone: b")
+	applied, violated = rulesOf(offline.Check([]offline.Source{{Name: "api.yaml", Data: []byte(zoned)}}, offline.Options{}))
+	assert.Contains(t, applied, "set-api-zone-spread")
+	assert.NotContains(t, violated, "cluster-zones")
 }

@@ -38,6 +38,7 @@ func Default() *Policy {
 			ContainerName: "controller",
 			Replicas:      Replicas{Min: 2, Recommended: 3},
 			AntiAffinity:  AntiAffinity{TopologyKey: "kubernetes.io/hostname"},
+			ZoneSpread:    ZoneSpread{TopologyKey: "topology.kubernetes.io/zone", MaxSkew: 1, WhenUnsatisfiable: "DoNotSchedule"},
 			LeaderElection: LeaderElection{
 				LeaseDuration: metav1.Duration{Duration: 15 * time.Second},
 				RenewDeadline: metav1.Duration{Duration: 10 * time.Second},

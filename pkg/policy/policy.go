@@ -38,6 +38,8 @@ type Policy struct {
 	Enforcement Enforcement `json:"enforcement"`
 	// Exemptions decides who may grant an exemption, and for how long.
 	Exemptions Exemptions `json:"exemptions"`
+	// Nodes decides whether the cluster's nodes shape the defaults.
+	Nodes Nodes `json:"nodes"`
 
 	API        APIPolicy        `json:"api"`
 	Controller ControllerPolicy `json:"controller"`
@@ -82,6 +84,16 @@ type Exemptions struct {
 	// MaxDuration bounds how far ahead of the change ha.laminar.io/exempt-until
 	// may be; an exemption must then name an expiry. Zero means no bound.
 	MaxDuration metav1.Duration `json:"maxDuration,omitempty"`
+}
+
+// Nodes decides whether the nodes that exist shape the zone defaults. By
+// default they do: no zone spread is injected where the schedulable nodes lack
+// the zone label or share one zone, since the pods would stay Pending.
+type Nodes struct {
+	// AssumeMultiZone ignores the nodes and always assumes the guide's cluster
+	// of several zones: for node autoscalers that add nodes in any zone on
+	// demand (Karpenter, a cluster autoscaler scaling node groups from zero).
+	AssumeMultiZone bool `json:"assumeMultiZone"`
 }
 
 // Replicas sets the replica floor (deny) and the recommended count (warn).
@@ -154,9 +166,11 @@ type PreStop struct {
 
 // ControllerPolicy is what the controller StatefulSet gets and must keep.
 type ControllerPolicy struct {
-	ContainerName  string         `json:"containerName,omitempty"`
-	Replicas       Replicas       `json:"replicas"`
-	AntiAffinity   AntiAffinity   `json:"antiAffinity"`
+	ContainerName string       `json:"containerName,omitempty"`
+	Replicas      Replicas     `json:"replicas"`
+	AntiAffinity  AntiAffinity `json:"antiAffinity"`
+	// ZoneSpread places replicas in different zones: their volumes are zonal.
+	ZoneSpread     ZoneSpread     `json:"zoneSpread"`
 	LeaderElection LeaderElection `json:"leaderElection"`
 	Storage        Storage        `json:"storage"`
 	Checkpoints    Checkpoints    `json:"checkpoints"`

@@ -13,6 +13,7 @@ func ValidateControllerPolicy(c ControllerPolicy, fldPath *field.Path) field.Err
 	var errs field.ErrorList
 	errs = append(errs, ValidateReplicas(c.Replicas, fldPath.Child("replicas"))...)
 	errs = append(errs, ValidateRequiredAntiAffinity(c.AntiAffinity, fldPath.Child("antiAffinity"))...)
+	errs = append(errs, ValidateZoneSpread(c.ZoneSpread, fldPath.Child("zoneSpread"))...)
 	errs = append(errs, ValidateLeaderElection(c.LeaderElection, fldPath.Child("leaderElection"))...)
 	errs = append(errs, ValidateStorage(c.Storage, fldPath.Child("storage"))...)
 	errs = append(errs, ValidateCheckpoints(c.Checkpoints, fldPath.Child("checkpoints"))...)

@@ -151,7 +151,8 @@ func TestValidateFunctionsUseTheGivenPath(t *testing.T) {
 			"spec.ha.preStop.mode", "spec.ha.preStop.seconds",
 		}},
 		{"ValidateControllerPolicy", ValidateControllerPolicy(ControllerPolicy{}, root), []string{
-			"spec.ha.replicas.min", "spec.ha.antiAffinity.topologyKey", "spec.ha.leaderElection",
+			"spec.ha.replicas.min", "spec.ha.antiAffinity.topologyKey",
+			"spec.ha.zoneSpread.topologyKey", "spec.ha.zoneSpread.maxSkew", "spec.ha.zoneSpread.whenUnsatisfiable", "spec.ha.leaderElection",
 			"spec.ha.storage.fastStorageClasses", "spec.ha.storage.minSize",
 			"spec.ha.checkpoints.schemes", "spec.ha.checkpoints.maxInterval",
 		}},

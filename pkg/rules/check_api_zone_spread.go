@@ -10,9 +10,13 @@ import (
 )
 
 // checkAPIZoneSpread denies an api that could sit in a single zone: it needs a
-// topology spread constraint on the zone key selecting its own pods.
-func checkAPIZoneSpread(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
+// topology spread constraint on the zone key selecting its own pods. Where the
+// schedulable nodes cannot give a spread it is not required (cluster-zones warns).
+func checkAPIZoneSpread(w *workload.Workload, p *policy.Policy, s Situation) field.ErrorList {
 	key := p.API.ZoneSpread.TopologyKey
+	if !s.Nodes.CanSpread(key) {
+		return nil
+	}
 	for _, c := range w.Template.Spec.TopologySpreadConstraints {
 		if c.TopologyKey == key && selectsPods(c.LabelSelector, w.Template.Labels) {
 			return nil

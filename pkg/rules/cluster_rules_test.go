@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -116,6 +118,15 @@ func TestCheckHPAStaticReplicas(t *testing.T) {
 
 // TestClusterWarningsFit holds the cluster-aware warnings to the warning length
 // with long names, as TestWarningsFit does for the others.
+// manyUnzonedNodes is a large cluster without zone labels.
+var manyUnzonedNodes = func() Nodes {
+	n := Nodes{Known: true}
+	for i := range 12345 {
+		n.Labels = append(n.Labels, map[string]string{"kubernetes.io/hostname": fmt.Sprintf("metal-%d", i)})
+	}
+	return n
+}()
+
 func TestClusterWarningsFit(t *testing.T) {
 	long := strings.Repeat("n", 40)
 	d := apiIn(func(d *appsv1.Deployment) { d.Name = long })
@@ -124,6 +135,9 @@ func TestClusterWarningsFit(t *testing.T) {
 	for id, msgs := range map[string][]string{
 		"pdb-missing":         runClusterCheck(t, "pdb-missing", d, Situation{View: fakeView{}}),
 		"hpa-static-replicas": runClusterCheck(t, "hpa-static-replicas", d, Situation{View: view, Old: wl(t, apiIn(apiReplicas(i32(9))))}),
+		"cluster-zones":       runClusterCheck(t, "cluster-zones", d, Situation{Nodes: manyUnzonedNodes}),
+		"controller-hosts": runClusterCheck(t, "controller-hosts", controllerStatefulSet(ctlReplicas(i32(99999))),
+			Situation{Nodes: Nodes{Known: true, Labels: []map[string]string{{"kubernetes.io/hostname": "a"}}}}),
 	} {
 		require.Len(t, msgs, 1, id)
 		full := strings.Replace(msgs[0], ": ", ": ["+id+"] ", 1)
@@ -183,4 +197,26 @@ func TestRelatedChecks(t *testing.T) {
 			assertErrs(t, tc.id, r.Judge(tc.obj, tc.target, policy.Default()), tc.want...)
 		})
 	}
+}
+
+// TestControllerHosts: more controller replicas than schedulable hosts under a
+// required hostname anti-affinity MUST be warned about: the surplus stays Pending.
+func TestControllerHosts(t *testing.T) {
+	hosts := func(n int) Situation {
+		s := Situation{Nodes: Nodes{Known: true}}
+		for i := range n {
+			s.Nodes.Labels = append(s.Nodes.Labels, map[string]string{"kubernetes.io/hostname": fmt.Sprintf("n%d", i)})
+		}
+		return s
+	}
+	three := controllerStatefulSet() // 3 replicas, required anti-affinity
+	assert.Empty(t, runClusterCheck(t, "controller-hosts", three, hosts(3)))
+	assert.Empty(t, runClusterCheck(t, "controller-hosts", three, Situation{}), "nothing known")
+	assert.Equal(t, []string{"spec.replicas: exceeds the 2 schedulable nodes: 1 pod(s) stay Pending (required anti-affinity)"},
+		runClusterCheck(t, "controller-hosts", three, hosts(2)))
+	preferred := controllerStatefulSet(ctlPod(func(p *corev1.PodSpec) {
+		p.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+			Weight: 100, PodAffinityTerm: p.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0]}}}
+	}))
+	assert.Empty(t, runClusterCheck(t, "controller-hosts", preferred, hosts(2)), "a preferred term lets pods share a node")
 }

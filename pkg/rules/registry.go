@@ -19,6 +19,7 @@ const (
 	secDRCheckpoints = "Disaster Recovery › Object Storage for Checkpoints"
 	secOperating     = "— (exemptions)"
 	secPDB           = "Pod Disruption Budgets"
+	secZoneOutage    = "Overview › Zone outages"
 	kindDeployment   = workload.KindDeployment
 	kindStatefulSet  = workload.KindStatefulSet
 	roleAPI          = workload.RoleAPI
@@ -45,7 +46,7 @@ var defaults = []Default{
 	{Meta: Meta{ID: "set-api-anti-affinity", Roles: api, Section: secMultiReplicas,
 		Summary: "Preferred pod anti-affinity on kubernetes.io/hostname, weight 100, selecting the pods' own label."}, Fill: setAPIAntiAffinity},
 	{Meta: Meta{ID: "set-api-zone-spread", Roles: api, Section: secMultiZone,
-		Summary: "Topology spread over topology.kubernetes.io/zone, maxSkew 1, DoNotSchedule."}, Fill: setAPIZoneSpread},
+		Summary: "Topology spread over topology.kubernetes.io/zone, maxSkew 1, DoNotSchedule, counting only the current ReplicaSet's pods (matchLabelKeys pod-template-hash) and honouring node taints. Only where every schedulable node carries the zone label and there are two zones or more."}, Fill: setAPIZoneSpread},
 	{Meta: Meta{ID: "set-api-liveness-probe", Roles: api, Section: secProbes,
 		Summary: "Liveness probe GET /health:8000, delay 30s, period 10s, 3 failures."}, Fill: setAPILivenessProbe},
 	{Meta: Meta{ID: "set-api-readiness-probe", Roles: api, Section: secProbes,
@@ -60,6 +61,8 @@ var defaults = []Default{
 		Summary: "preStop delay of 10s: exec `/bin/sh -c \"sleep 10\"`, or the native sleep action by policy."}, Fill: setAPIPreStop},
 	{Meta: Meta{ID: "set-controller-anti-affinity", Roles: controller, Section: secController,
 		Summary: "Required pod anti-affinity on kubernetes.io/hostname, selecting the pods' own label."}, Fill: setControllerAntiAffinity},
+	{Meta: Meta{ID: "set-controller-zone-spread", Roles: controller, Section: secZoneOutage,
+		Summary: "Topology spread over topology.kubernetes.io/zone, maxSkew 1, DoNotSchedule, honouring node taints; beyond the guide, because RocksDB's volumes are zonal. Only where every schedulable node carries the zone label and there are two zones or more."}, Fill: setControllerZoneSpread},
 	{Meta: Meta{ID: "set-controller-leader-election", Roles: controller, Section: secController,
 		Summary: "Adds --leader-elect=true with lease 15s, renew 10s, retry 2s when no --leader-elect flag is given."}, Fill: setControllerLeaderElection},
 }
@@ -85,7 +88,9 @@ var checks = []Check{
 	{Meta: Meta{ID: "api-anti-affinity", Roles: api, Section: secMultiReplicas,
 		Summary: "A hostname anti-affinity term (preferred or required) selects the api's own pods."}, Action: ActionDeny, Judge: checkAPIAntiAffinity},
 	{Meta: Meta{ID: "api-zone-spread", Roles: api, Section: secMultiZone,
-		Summary: "A zone topology spread constraint selects the api's own pods."}, Action: ActionDeny, Judge: checkAPIZoneSpread},
+		Summary: "A zone topology spread constraint selects the api's own pods (not required where the nodes give no spread: see cluster-zones)."}, Action: ActionDeny, Judge: checkAPIZoneSpread},
+	{Meta: Meta{ID: "cluster-zones", Roles: both, Section: secZoneOutage,
+		Summary: "The schedulable nodes give fewer than two zones, or some lack the zone label: no zone spread is injected or required, and a zone outage can take every replica."}, Action: ActionWarn, Judge: checkClusterZones},
 	{Meta: Meta{ID: "controller-kind-statefulset", Roles: controller, Section: secController,
 		Summary: "The controller is a StatefulSet, never a Deployment (RocksDB needs a per-pod volume)."}, Action: ActionDeny, Judge: checkControllerKindStatefulSet},
 	{Meta: Meta{ID: "controller-leader-election", Roles: controller, Section: secController,
@@ -94,6 +99,8 @@ var checks = []Check{
 		Summary: "Lease duration > renew deadline > 1.2 × retry period (client-go's rule)."}, Action: ActionDeny, Judge: checkControllerLeaderElectionTiming},
 	{Meta: Meta{ID: "controller-anti-affinity", Roles: controller, Section: secController,
 		Summary: "A required hostname anti-affinity term selects the controller's own pods."}, Action: ActionDeny, Judge: checkControllerAntiAffinity},
+	{Meta: Meta{ID: "controller-hosts", Roles: controller, Section: secController,
+		Summary: "More replicas than schedulable nodes under a required hostname anti-affinity: the surplus stays Pending."}, Action: ActionWarn, Judge: checkControllerHosts},
 	{Meta: Meta{ID: "controller-rocksdb-volume", Roles: controller, Section: secFastStorage,
 		Summary: "RocksDB is on a volumeClaimTemplate mounted by the main container, not emptyDir or hostPath."}, Action: ActionDeny, WorkloadKinds: []string{kindStatefulSet}, Judge: checkControllerRocksDBVolume},
 	{Meta: Meta{ID: "controller-storage-class", Roles: controller, Section: secFastStorage,

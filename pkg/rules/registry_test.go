@@ -119,7 +119,7 @@ func applyDefaults(t *testing.T, obj runtime.Object, p *policy.Policy) []string 
 	w := mustWorkload(t, obj)
 	var changed []string
 	for r := range rules.Defaults() {
-		if r.AppliesTo(w) && r.Fill(w, p) {
+		if r.AppliesTo(w) && r.Fill(w, p, rules.Situation{}) {
 			changed = append(changed, r.ID)
 		}
 	}
@@ -365,7 +365,7 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 func TestWarningsFit(t *testing.T) {
 	cases := warnCases()
 	// These need a cluster view: TestClusterWarningsFit in cluster_rules_test.go.
-	clusterAware := map[string]bool{"pdb-missing": true, "hpa-static-replicas": true}
+	clusterAware := map[string]bool{"pdb-missing": true, "hpa-static-replicas": true, "cluster-zones": true, "controller-hosts": true}
 	for r := range rules.Checks() {
 		if r.Action != rules.ActionWarn {
 			continue

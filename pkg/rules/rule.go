@@ -45,6 +45,8 @@ type Situation struct {
 	View View
 	// Authorizer is nil where no requesting user is known; permission checks then pass.
 	Authorizer Authorizer
+	// Nodes is what is known of the schedulable nodes.
+	Nodes Nodes
 	// EnforcedSince is when enforcement in the namespace was last switched back
 	// on from off (zero: never off, as far as is known). An old object created
 	// before it may never have been judged.
@@ -59,8 +61,9 @@ func (s Situation) Judged(created metav1.Time) bool {
 }
 
 // DefaultFunc fills unset fields of w and reports whether it changed anything.
-// It never replaces a value the user chose.
-type DefaultFunc func(w *workload.Workload, p *policy.Policy) bool
+// It never replaces a value the user chose. s tells it the cluster's nodes;
+// a default never reads the cluster otherwise.
+type DefaultFunc func(w *workload.Workload, p *policy.Policy, s Situation) bool
 
 // CheckFunc returns one error per violation, each with the field path, the bad
 // value and a detail that says what is wrong and how to fix it.

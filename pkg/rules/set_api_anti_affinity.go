@@ -11,7 +11,7 @@ import (
 // one replica. It is preferred, not required, so a small cluster can still roll
 // out with maxSurge. Any existing anti-affinity term on the same topology key is
 // the user's choice and is kept as it is.
-func setAPIAntiAffinity(w *workload.Workload, p *policy.Policy) bool {
+func setAPIAntiAffinity(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	spec := &w.Template.Spec
 	key := p.API.AntiAffinity.TopologyKey
 	if req, pref := antiAffinityTerms(spec, key); len(req)+len(pref) > 0 {

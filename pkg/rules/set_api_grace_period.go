@@ -11,7 +11,7 @@ const kubernetesDefaultGracePeriod = 30
 
 // setAPIGracePeriod gives in-flight API requests time to finish after the preStop
 // delay; the guide asks for 60 seconds.
-func setAPIGracePeriod(w *workload.Workload, p *policy.Policy) bool {
+func setAPIGracePeriod(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	g := w.Template.Spec.TerminationGracePeriodSeconds
 	want := p.API.TerminationGracePeriodSeconds
 	unset := g == nil || (p.KubernetesDefaultsAsUnset() && *g == kubernetesDefaultGracePeriod)

@@ -8,6 +8,6 @@ import (
 )
 
 // setAPILivenessProbe restarts an API container that stops answering /health.
-func setAPILivenessProbe(w *workload.Workload, p *policy.Policy) bool {
+func setAPILivenessProbe(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	return fillProbe(w, p, p.API.Probes.Liveness, func(c *corev1.Container) **corev1.Probe { return &c.LivenessProbe })
 }

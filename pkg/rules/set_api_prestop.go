@@ -14,7 +14,7 @@ import (
 // images without a shell get the kubelet's native sleep action by policy.
 // A grace period the user chose too short to hold the delay is left for
 // api-prestop-within-grace to judge: filling the hook would only get the object denied.
-func setAPIPreStop(w *workload.Workload, p *policy.Policy) bool {
+func setAPIPreStop(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	c, _ := w.MainContainer(p.API.ContainerName)
 	if c == nil || (c.Lifecycle != nil && c.Lifecycle.PreStop != nil) {
 		return false

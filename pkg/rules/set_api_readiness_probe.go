@@ -9,6 +9,6 @@ import (
 
 // setAPIReadinessProbe keeps traffic off an API pod until /ready answers, which is
 // what makes maxUnavailable 0 mean something during a rollout.
-func setAPIReadinessProbe(w *workload.Workload, p *policy.Policy) bool {
+func setAPIReadinessProbe(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	return fillProbe(w, p, p.API.Probes.Readiness, func(c *corev1.Container) **corev1.Probe { return &c.ReadinessProbe })
 }

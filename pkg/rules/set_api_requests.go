@@ -12,7 +12,7 @@ import (
 // scheduler does not pack replicas onto a node that cannot run them. A resource
 // with a limit but no request is left alone: the API server copies the limit into
 // the request, and a filled request could exceed the limit.
-func setAPIRequests(w *workload.Workload, p *policy.Policy) bool {
+func setAPIRequests(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	c, _ := w.MainContainer(p.API.ContainerName)
 	if c == nil {
 		return false

@@ -9,6 +9,6 @@ import (
 
 // setAPIStartupProbe gives a slow-starting API server time (30 × 10s by default)
 // before the liveness probe may restart it.
-func setAPIStartupProbe(w *workload.Workload, p *policy.Policy) bool {
+func setAPIStartupProbe(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	return fillProbe(w, p, p.API.Probes.Startup, func(c *corev1.Container) **corev1.Probe { return &c.StartupProbe })
 }

@@ -15,7 +15,7 @@ const kubernetesDefaultRollingValue = "25%"
 // setAPIStrategy gives the API server zero-downtime rollouts: a new pod must be
 // ready before an old one goes (maxUnavailable 0, maxSurge 1). A Recreate strategy
 // is the user's choice and is left for validation to judge.
-func setAPIStrategy(w *workload.Workload, p *policy.Policy) bool {
+func setAPIStrategy(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	s := &w.Deployment.Spec.Strategy
 	if s.Type == appsv1.RecreateDeploymentStrategyType {
 		return false

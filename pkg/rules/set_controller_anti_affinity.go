@@ -10,7 +10,7 @@ import (
 // setControllerAntiAffinity requires controller replicas on different nodes: the
 // standby must not die with the leader. A term the user already has on the same
 // key — even a preferred one — is their choice; validation judges it.
-func setControllerAntiAffinity(w *workload.Workload, p *policy.Policy) bool {
+func setControllerAntiAffinity(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	spec := &w.Template.Spec
 	key := p.Controller.AntiAffinity.TopologyKey
 	if req, pref := antiAffinityTerms(spec, key); len(req)+len(pref) > 0 {

@@ -22,7 +22,7 @@ const (
 // process pipelines at once. Any --leader-elect flag, true or false, is the user's,
 // and so is any timing flag already given: only the missing ones are added, since a
 // flag appended after the user's would win over it.
-func setControllerLeaderElection(w *workload.Workload, p *policy.Policy) bool {
+func setControllerLeaderElection(w *workload.Workload, p *policy.Policy, _ Situation) bool {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return false

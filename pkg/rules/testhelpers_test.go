@@ -221,6 +221,10 @@ func controllerStatefulSet(mods ...func(*appsv1.StatefulSet)) *appsv1.StatefulSe
 							TopologyKey:   "kubernetes.io/hostname",
 						}},
 					}},
+					TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{
+						MaxSkew: 1, TopologyKey: "topology.kubernetes.io/zone", WhenUnsatisfiable: corev1.DoNotSchedule,
+						LabelSelector: labelSelector(controllerLabels),
+					}},
 					Containers: []corev1.Container{{
 						Name:         "controller",
 						Image:        "ghcr.io/laminar/laminar:1.0.0",
@@ -418,13 +422,20 @@ func runCheckIn(t *testing.T, id string, obj runtime.Object, p *policy.Policy, s
 	return r.Judge(w, p, s)
 }
 
-// runDefault runs a default rule on obj, which the rule must apply to.
+// runDefault runs a default rule on obj, which the rule must apply to, at
+// testNow with nothing known of the nodes.
 func runDefault(t *testing.T, id string, obj runtime.Object, p *policy.Policy) bool {
+	t.Helper()
+	return runDefaultIn(t, id, obj, p, Situation{Now: testNow})
+}
+
+// runDefaultIn runs a default rule on obj in situation s.
+func runDefaultIn(t *testing.T, id string, obj runtime.Object, p *policy.Policy, s Situation) bool {
 	t.Helper()
 	r := defaultRule(t, id)
 	w := wl(t, obj)
 	require.True(t, r.AppliesTo(w), "rule %s does not apply to a %s %s", id, w.Role, w.Kind)
-	return r.Fill(w, p)
+	return r.Fill(w, p, s)
 }
 
 // assertDefaultIdempotent runs a default rule a second time: it must report no

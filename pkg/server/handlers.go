@@ -26,7 +26,7 @@ var Paths = []string{MutatePath, ValidatePath, ValidateScalePath, ValidateRelate
 // Handlers returns the admission handler served at each of Paths, exactly as
 // the server wires them (fuzz tests drive these).
 func Handlers(o Options) map[string]admission.Handler {
-	c := admit.Config{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster, Access: o.Access}
+	c := admit.Config{Policy: o.Policy, Namespaces: o.Namespaces, Cluster: o.Cluster, Access: o.Access, Nodes: o.Nodes}
 	return map[string]admission.Handler{
 		MutatePath:          wellFormed(admit.NewMutator(c)),
 		ValidatePath:        wellFormed(admit.NewValidator(c)),

@@ -82,6 +82,8 @@ type Options struct {
 	// Cluster feeds the scale, PodDisruptionBudget and autoscaler checks and the
 	// cluster-aware workload rules; nil when there is no cluster access.
 	Cluster rules.View
+	// Nodes tells the schedulable nodes; nil when there is no cluster access.
+	Nodes admit.NodeSource
 	// Access asks the API server what a requesting user may do (granting
 	// exemptions); nil when there is no cluster access, and then no exemption
 	// that needs the permission is granted.

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -42,8 +43,16 @@ func TestControllerGetsHADefaults(t *testing.T) {
 		}
 		assert.Empty(t, spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
 	}
+	// The controller's replicas go to different zones (its volumes are zonal);
+	// this control plane has no nodes, so the guide's multi-zone cluster is assumed.
+	if assert.Len(t, spec.TopologySpreadConstraints, 1) {
+		c := spec.TopologySpreadConstraints[0]
+		assert.Equal(t, "topology.kubernetes.io/zone", c.TopologyKey)
+		assert.Equal(t, corev1.DoNotSchedule, c.WhenUnsatisfiable)
+		assert.Equal(t, &metav1.LabelSelector{MatchLabels: map[string]string{"app": "laminar-controller"}}, c.LabelSelector)
+		assert.Empty(t, c.MatchLabelKeys, "a StatefulSet's pods carry no pod-template-hash")
+	}
 	// api-only defaults stay off the controller.
-	assert.Empty(t, spec.TopologySpreadConstraints)
 	assert.Nil(t, container(t, &spec, "controller").ReadinessProbe)
 }
 

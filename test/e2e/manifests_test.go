@@ -83,7 +83,18 @@ func TestManifestsRender(t *testing.T) {
 	}
 
 	assert.Equal(t, "laminar-ha-webhook", mut.Name)
-	require.Len(t, mut.Webhooks, 1)
+	require.Len(t, mut.Webhooks, 2)
+	{
+		// The switch back on of a namespace's enforcement is recorded, and must be.
+		w := mut.Webhooks[1]
+		assert.Equal(t, "stamp-namespace.ha.laminar.io", w.Name)
+		assert.Equal(t, []string{"enforce-label-changed"}, conditionNames(w.MatchConditions), w.Name)
+		assert.Equal(t, svcRef("/stamp-namespace"), w.ClientConfig.Service, w.Name)
+		assert.Equal(t, admissionregistrationv1.Fail, *w.FailurePolicy, w.Name)
+		require.Len(t, w.Rules, 1)
+		assert.Equal(t, []admissionregistrationv1.OperationType{admissionregistrationv1.Update}, w.Rules[0].Operations)
+		assert.Equal(t, []string{"namespaces"}, w.Rules[0].Resources)
+	}
 	{
 		w := mut.Webhooks[0]
 		assert.Equal(t, "mutate.ha.laminar.io", w.Name)

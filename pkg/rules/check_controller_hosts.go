@@ -1,0 +1,41 @@
+package rules
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
+)
+
+// checkControllerHosts warns when the controller asks for more replicas than
+// there are schedulable nodes while its anti-affinity on the host key is
+// required: the surplus pods stay Pending for good.
+func checkControllerHosts(w *workload.Workload, p *policy.Policy, s Situation) field.ErrorList {
+	key := p.Controller.AntiAffinity.TopologyKey
+	if !s.Nodes.Known {
+		return nil
+	}
+	hosts, _ := s.Nodes.Spread(key)
+	replicas := w.Replicas()
+	if int(replicas) <= hosts {
+		return nil
+	}
+	if required, _ := antiAffinityTerms(&w.Template.Spec, key); !anySelects(required, w.Template.Labels) {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(workload.SpecPath.Child("replicas"), replicas, fmt.Sprintf(
+		"exceeds the %d schedulable nodes: %d pod(s) stay Pending (required anti-affinity)", hosts, int(replicas)-hosts))}
+}
+
+// anySelects reports whether one of the terms selects pods with podLabels.
+func anySelects(terms []corev1.PodAffinityTerm, podLabels map[string]string) bool {
+	for _, t := range terms {
+		if selectsPods(t.LabelSelector, podLabels) {
+			return true
+		}
+	}
+	return false
+}
