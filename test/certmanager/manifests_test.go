@@ -65,7 +65,7 @@ func TestManifestDeploymentIsHA(t *testing.T) {
 		ports[p.Name] = p.ContainerPort
 	}
 	assert.Equal(t, map[string]int32{"webhook": 9443, "health": 8081, "metrics": 8080}, ports)
-	for _, want := range []string{"serve", "--port=9443", "--health-addr=:8081", "--metrics-addr=:8080"} {
+	for _, want := range []string{"serve", "--port=9443", "--health-addr=:8081", "--metrics-addr=:8080", "--metrics-secure=true"} {
 		assert.Contains(t, c.Args, want)
 	}
 	for name, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
