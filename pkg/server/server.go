@@ -40,18 +40,6 @@ import (
 	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
-// Limits of the webhook's HTTP server.
-const (
-	// readHeaderTimeout bounds a request's headers (slowloris); the API server
-	// sends them at once.
-	readHeaderTimeout = 10 * time.Second
-	// idleTimeout closes keep-alive connections nobody uses.
-	idleTimeout = 90 * time.Second
-	// maxHeaderBytes: an AdmissionReview's headers are small; the body limit
-	// (7 MiB) is controller-runtime's admission.Webhook's.
-	maxHeaderBytes = 64 << 10
-)
-
 // Options configure the server.
 type Options struct {
 	// Host and Port the TLS webhook endpoint listens on. Port 0 picks a free port
@@ -113,6 +101,7 @@ type Server struct {
 	// cert serves the webhook's certificate, and /metrics' with MetricsAuth.
 	cert    atomic.Pointer[certwatcher.CertWatcher]
 	conns   connTracker
+	limits  *limiter
 	started atomic.Bool
 }
 
@@ -133,7 +122,8 @@ func New(o Options) (*Server, error) {
 	if o.KeyName == "" {
 		o.KeyName = "tls.key"
 	}
-	s := &Server{opts: o, mux: http.NewServeMux(), conns: connTracker{conns: map[net.Conn]connInfo{}}}
+	s := &Server{opts: o, mux: http.NewServeMux(), conns: connTracker{conns: map[net.Conn]connInfo{}},
+		limits: newLimiter(MaxReviewBytes, maxBufferedBytes, judgeBytes, maxConcurrentReviews, WriteTimeout)}
 
 	// controller-runtime's webhook server is used only to register the handlers
 	// on our mux: it wraps each in its controller_runtime_webhook_* metrics.
@@ -202,11 +192,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if a, ok := webhookLn.Addr().(*net.TCPAddr); ok {
 		s.addr.Store(a)
 	}
+	// Timeouts and limits: limits.go.
 	hs := &http.Server{
-		Handler:           s.closeWhenDraining(s.mux),
+		Handler:           s.closeWhenDraining(s.limits.wrap(s.mux)),
 		TLSConfig:         cfg,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ConnState:         s.conns.track,
 		ErrorLog:          stdlog.New(httpErrorLog{log}, "", 0),
