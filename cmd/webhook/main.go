@@ -86,6 +86,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&o.KeyName, "key-name", "tls.key", "key file name in --cert-dir")
 	fs.StringVar(&o.HealthAddr, "health-addr", ":8081", "address of /healthz and /readyz")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", `address of /metrics ("0" disables)`)
+	metricsSecure := fs.Bool("metrics-secure", true,
+		"serve /metrics over HTTPS (the webhook's certificate) only to callers the API server authenticates and authorizes for get on /metrics; "+
+			"needs cluster access: without it, and unless set explicitly, /metrics is plain HTTP")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", false, "offer HTTP/2 on the webhook port (off: HTTP/1.1 only)")
 	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay", 0,
 		"after SIGTERM, keep serving this long with /readyz failing, so endpoints stop routing here first (0 when a preStop hook already waits)")
@@ -106,6 +109,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
 		return exitUsage
 	}
+	secureAsked := false
+	fs.Visit(func(f *flag.Flag) { secureAsked = secureAsked || f.Name == "metrics-secure" })
 	if o.ShutdownDelay < 0 || o.ShutdownTimeout <= 0 {
 		fmt.Fprintln(stderr, "--shutdown-delay must not be negative and --shutdown-timeout must be positive")
 		return exitUsage
@@ -146,7 +151,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	case err != nil:
 		log.Error(err, "cannot reach the cluster")
 		return exitFail
+	case !ok && *metricsSecure && secureAsked && o.MetricsAddr != "0":
+		// Asked for explicitly, an open endpoint would be a surprise.
+		fmt.Fprintln(stderr, "--metrics-secure needs cluster access (in-cluster config, --kubeconfig or $KUBECONFIG) to authenticate and authorize scrapers")
+		return exitUsage
 	case ok:
+		if *metricsSecure {
+			o.MetricsAuth = cfg
+		}
 		cache, err := cluster.New(cfg)
 		if err != nil {
 			log.Error(err, "cannot build the cluster cache")
@@ -163,6 +175,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		o.ReadyChecks = map[string]healthz.Checker{"cluster-cache": cache.SyncedChecker}
 	default:
 		log.Info("no cluster access (no in-cluster config, --kubeconfig or $KUBECONFIG): namespace labels are not read, the policy's enforcement defaults apply everywhere, and no exemption that needs a permission is granted")
+	}
+	if o.MetricsAuth == nil && o.MetricsAddr != "0" {
+		why := "no cluster access to authenticate scrapers"
+		if !*metricsSecure {
+			why = "--metrics-secure=false"
+		}
+		log.Info("/metrics is plain HTTP, open to whoever reaches --metrics-addr", "metricsAddr", o.MetricsAddr, "why", why)
 	}
 	srv, err := server.New(o)
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 )
 
 func TestCommands(t *testing.T) {
+	// No cluster access, whatever the caller's environment has.
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	dir := t.TempDir()
 	badPolicy := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(badPolicy, []byte("apiVersion: ha.laminar.io/v1alpha1\nkind: Policy\napi:\n  replicas:\n    min: 0\n"), 0o600); err != nil {
@@ -36,6 +39,8 @@ func TestCommands(t *testing.T) {
 		{name: "bad log format", args: []string{"serve", "--log-format", "xml"}, code: exitUsage, stderr: "--log-format"},
 		{name: "invalid policy value", args: []string{"serve", "--policy", badPolicy, "--log-format", "json"}, code: exitFail, stderr: "api.replicas.min"},
 		{name: "unknown policy field", args: []string{"serve", "--policy", typoPolicy, "--log-format", "json"}, code: exitFail, stderr: "replicaz"},
+		{name: "secure metrics asked for without cluster access", args: []string{"serve", "--metrics-secure=true", "--log-format", "json"},
+			code: exitUsage, stderr: "--metrics-secure needs cluster access"},
 		{name: "missing policy file", args: []string{"serve", "--policy", filepath.Join(dir, "nope.yaml"), "--log-format", "json"}, code: exitFail, stderr: "no such file"},
 	}
 	for _, c := range cases {

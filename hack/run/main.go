@@ -128,10 +128,15 @@ both); grant them like any role:
   %[3]s create clusterrolebinding alice-switches --clusterrole=laminar-ha-enforcement-override --user=alice
 
 Webhook https://127.0.0.1:%[4]d (/mutate, /validate, /validate-scale, /validate-related),
-health http://127.0.0.1:%[5]d/readyz, metrics http://127.0.0.1:%[6]d/metrics.
+health http://127.0.0.1:%[5]d/readyz. Metrics need a token with get on /metrics (ServiceAccount
+%[7]s/%[8]s is bound to ClusterRole %[9]s):
+
+  curl -k -H "Authorization: Bearer $(%[3]s -n %[7]s create token %[8]s)" https://127.0.0.1:%[6]d/metrics
+
 Press Ctrl-C to stop etcd, kube-apiserver and the webhook.
 
-`, env.Config.Host, env.KubeconfigPath, kubectl, env.WebhookPort, env.HealthPort, env.MetricsPort)
+`, env.Config.Host, env.KubeconfigPath, kubectl, env.WebhookPort, env.HealthPort, env.MetricsPort,
+		devenv.Namespace, devenv.MetricsReader, devenv.MetricsReaderRole)
 
 	code := 0
 	select {

@@ -23,9 +23,9 @@ import (
 )
 
 // ManifestFiles are the files of deploy/manifests the local environment installs.
-var ManifestFiles = []string{"service.yaml", "webhooks.yaml", "enforcement.yaml"}
+var ManifestFiles = []string{"service.yaml", "webhooks.yaml", "enforcement.yaml", "metrics.yaml"}
 
-// LoadManifests decodes deploy/manifests/{service,webhooks,enforcement}.yaml strictly (an
+// LoadManifests decodes deploy/manifests/{service,webhooks,enforcement,metrics}.yaml strictly (an
 // unknown or duplicated field is an error) into typed objects.
 func LoadManifests(root string) ([]client.Object, error) {
 	var objs []client.Object
@@ -162,6 +162,9 @@ func (e *Env) install(ctx context.Context) error {
 		if err := createOrReplace(ctx, e.Client, o); err != nil {
 			return fmt.Errorf("%T %s: %w", o, client.ObjectKeyFromObject(o), err)
 		}
+	}
+	if err := e.installMetricsReader(ctx); err != nil {
+		return err
 	}
 	e.installed = true
 	e.logf("devenv: installed %d objects from deploy/manifests (Service -> localhost:%d)", len(objs), e.WebhookPort)

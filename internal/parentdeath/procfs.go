@@ -1,11 +1,13 @@
 package parentdeath
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -108,4 +110,42 @@ func WaitExited(ctx context.Context, ps ...Process) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// Memory is a process's resident set: now and its peak (VmHWM), in bytes.
+type Memory struct{ RSS, Peak int64 }
+
+// ReadMemory reads VmRSS and VmHWM from /proc/PID/status.
+func ReadMemory(pid int) (Memory, error) {
+	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return Memory{}, err
+	}
+	defer func() { _ = f.Close() }()
+	var m Memory
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		key, val, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(val)
+		if len(fields) != 2 || fields[1] != "kB" {
+			continue
+		}
+		kb, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch key {
+		case "VmRSS":
+			m.RSS = kb << 10
+		case "VmHWM":
+			m.Peak = kb << 10
+		}
+	}
+	if m.Peak == 0 {
+		return m, errors.New("no VmHWM in /proc/" + strconv.Itoa(pid) + "/status")
+	}
+	return m, s.Err()
 }

@@ -366,6 +366,7 @@ func (v *Verdict) log(ctx context.Context, outcome string, dryRun bool) {
 	}
 	if len(exempted) > 0 {
 		log.Info("exemption used", v.Subject.Exemption.LogValues(exempted)...)
+		log.V(1).Info("exemption reason", v.Subject.Exemption.ReasonLogValues(exempted)...)
 	}
 	mode := v.Switch.Mode
 	switch outcome {

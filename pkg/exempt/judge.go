@@ -56,8 +56,16 @@ func ValidateRuleNames(e Exemption, known func(id string) bool) field.ErrorList 
 		"names no exemptible rule; see docs/rules.md")}
 }
 
-// LogValues are the key/value pairs a decision log line gives for the
-// exemptions used: the rules exempted, the reason and the expiry as written.
+// LogValues are the key/value pairs of the info line for the exemptions used:
+// the rules exempted and the expiry as written. Not the reason: it is free text
+// of any length from whoever may edit the workload, and the line is written on
+// every request the exemption covers (each apply, each autoscaler's scale
+// write). It stays in the object's annotation and in ReasonLogValues' debug line.
 func (e Exemption) LogValues(exempted []string) []any {
-	return []any{"exempted", exempted, "reason", e.Reason, "until", e.UntilText}
+	return []any{"exempted", exempted, "until", e.UntilText}
+}
+
+// ReasonLogValues are the debug line's pairs: the rules exempted and the reason.
+func (e Exemption) ReasonLogValues(exempted []string) []any {
+	return []any{"exempted", exempted, "reason", e.Reason}
 }

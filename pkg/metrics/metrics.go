@@ -56,6 +56,14 @@ var (
 		Help: "Policy file reloads by result (success, error).",
 	}, []string{"result"})
 
+	// Shed counts webhook requests refused with 429 before they were judged, by
+	// what was full: "memory" (bodies being received), "queue" (no judging slot
+	// within half the caller's timeout).
+	Shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_requests_shed_total",
+		Help: "Webhook requests answered 429 before being judged, by reason (memory, queue).",
+	}, []string{"reason"})
+
 	// PolicyValid is 1 while the policy file on disk is the one in force, 0 while an
 	// invalid file is being ignored and the last good policy still applies.
 	PolicyValid = prometheus.NewGauge(prometheus.GaugeOpts{
@@ -65,6 +73,6 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(Decisions, Violations, Mutations, Exemptions, Latency, PolicyReloads, PolicyValid)
+	crmetrics.Registry.MustRegister(Decisions, Violations, Mutations, Exemptions, Latency, Shed, PolicyReloads, PolicyValid)
 	PolicyValid.Set(1)
 }

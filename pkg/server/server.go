@@ -28,26 +28,16 @@ import (
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/rules"
-)
-
-// Limits of the webhook's HTTP server.
-const (
-	// readHeaderTimeout bounds a request's headers (slowloris); the API server
-	// sends them at once.
-	readHeaderTimeout = 10 * time.Second
-	// idleTimeout closes keep-alive connections nobody uses.
-	idleTimeout = 90 * time.Second
-	// maxHeaderBytes: an AdmissionReview's headers are small; the body limit
-	// (7 MiB) is controller-runtime's admission.Webhook's.
-	maxHeaderBytes = 64 << 10
 )
 
 // Options configure the server.
@@ -63,6 +53,12 @@ type Options struct {
 	// HealthAddr serves /healthz and /readyz; MetricsAddr serves /metrics ("0" turns it off).
 	HealthAddr  string
 	MetricsAddr string
+	// MetricsAuth, when set, makes /metrics HTTPS with the webhook's own serving
+	// certificate, answered only to callers the API server at MetricsAuth
+	// authenticates (TokenReview of the bearer token: 401 otherwise) and
+	// authorizes for get on the non-resource URL /metrics (SubjectAccessReview:
+	// 403 otherwise). Nil serves plain HTTP to whoever reaches MetricsAddr.
+	MetricsAuth *rest.Config
 	// EnableHTTP2 offers h2 over TLS; off by default because of the HTTP/2 rapid
 	// reset and stream-cancellation attacks (CVE-2023-44487, CVE-2023-39325).
 	EnableHTTP2 bool
@@ -108,8 +104,11 @@ type Server struct {
 	// signal on.
 	serving, draining atomic.Bool
 	addr              atomic.Pointer[net.TCPAddr]
-	conns             connTracker
-	started           atomic.Bool
+	// cert serves the webhook's certificate, and /metrics' with MetricsAuth.
+	cert    atomic.Pointer[certwatcher.CertWatcher]
+	conns   connTracker
+	limits  *limiter
+	started atomic.Bool
 }
 
 // New builds the server.
@@ -129,7 +128,8 @@ func New(o Options) (*Server, error) {
 	if o.KeyName == "" {
 		o.KeyName = "tls.key"
 	}
-	s := &Server{opts: o, mux: http.NewServeMux(), conns: connTracker{conns: map[net.Conn]connInfo{}}}
+	s := &Server{opts: o, mux: http.NewServeMux(), conns: connTracker{conns: map[net.Conn]connInfo{}},
+		limits: newLimiter(MaxReviewBytes, maxBufferedBytes, judgeBytes, maxConcurrentReviews, WriteTimeout)}
 
 	// controller-runtime's webhook server is used only to register the handlers
 	// on our mux: it wraps each in its controller_runtime_webhook_* metrics.
@@ -142,7 +142,18 @@ func New(o Options) (*Server, error) {
 
 	s.health = &http.Server{Addr: o.HealthAddr, Handler: s.healthHandler(o.ReadyChecks), ReadHeaderTimeout: 5 * time.Second}
 
-	ms, err := metricsserver.NewServer(metricsserver.Options{BindAddress: o.MetricsAddr}, nil, nil)
+	mo := metricsserver.Options{BindAddress: o.MetricsAddr}
+	var hc *http.Client
+	if o.MetricsAuth != nil && o.MetricsAddr != "0" {
+		var err error
+		if hc, err = rest.HTTPClientFor(o.MetricsAuth); err != nil {
+			return nil, fmt.Errorf("metrics authentication client: %w", err)
+		}
+		mo.SecureServing = true
+		mo.FilterProvider = filters.WithAuthenticationAndAuthorization
+		mo.TLSOpts = []func(*tls.Config){s.metricsTLS}
+	}
+	ms, err := metricsserver.NewServer(mo, o.MetricsAuth, hc)
 	if err != nil {
 		return nil, fmt.Errorf("metrics server: %w", err)
 	}
@@ -171,6 +182,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("serving certificate: %w", err)
 	}
 	cw.RegisterCallback(func(c tls.Certificate) { logCertificate(log, c) })
+	s.cert.Store(cw)
 	cfg := &tls.Config{GetCertificate: cw.GetCertificate, MinVersion: tls.VersionTLS12}
 	s.opts.TLSConfig(cfg)
 
@@ -186,11 +198,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if a, ok := webhookLn.Addr().(*net.TCPAddr); ok {
 		s.addr.Store(a)
 	}
+	// Timeouts and limits: limits.go.
 	hs := &http.Server{
-		Handler:           s.closeWhenDraining(s.mux),
+		Handler:           s.closeWhenDraining(s.limits.wrap(s.mux)),
 		TLSConfig:         cfg,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ConnState:         s.conns.track,
 		ErrorLog:          stdlog.New(httpErrorLog{log}, "", 0),
@@ -230,7 +245,7 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 	g.Go(func() error { return s.stopWhenDone(ctx, gctx, hs, served, cancelRun) })
 	log.Info("serving", "webhookAddr", webhookLn.Addr().String(), "healthAddr", healthLn.Addr().String(),
-		"metricsAddr", s.opts.MetricsAddr, "http2", s.opts.EnableHTTP2,
+		"metricsAddr", s.opts.MetricsAddr, "metricsSecure", s.opts.MetricsAuth != nil, "http2", s.opts.EnableHTTP2,
 		"shutdownDelay", s.opts.ShutdownDelay.String(), "shutdownTimeout", s.opts.ShutdownTimeout.String())
 	err = g.Wait()
 	if err == nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -15,6 +16,24 @@ func (o Options) TLSConfig(cfg *tls.Config) {
 		cfg.NextProtos = []string{"h2", "http/1.1"}
 	} else {
 		cfg.NextProtos = []string{"http/1.1"}
+	}
+}
+
+// metricsTLS is /metrics' TLS with MetricsAuth: the webhook's serving
+// certificate, not the self-signed one controller-runtime would make up. A
+// scraper can then verify it (the CA that signed it, the Service's name), so
+// the bearer token it sends reaches this process and no one in between; it
+// rotates with the webhook's, and no second certificate has to be issued.
+// Same floor and protocols as the webhook: controller-runtime offers h2 here
+// by default, which the webhook port refuses for its rapid-reset attacks.
+func (s *Server) metricsTLS(cfg *tls.Config) {
+	s.opts.TLSConfig(cfg)
+	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		cw := s.cert.Load()
+		if cw == nil {
+			return nil, errors.New("no serving certificate loaded yet")
+		}
+		return cw.GetCertificate(hello)
 	}
 }
 

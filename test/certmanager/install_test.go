@@ -73,6 +73,7 @@ func TestInstall(t *testing.T) {
 		{"WebhookRunsAsPod", stepWebhookRunsAsPod},
 		{"LeastPrivilege", stepLeastPrivilege},
 		{"AdmissionOverVerifiedTLS", stepAdmissionOverVerifiedTLS},
+		{"MetricsNeedAuthorization", stepMetricsNeedAuthorization},
 		{"ServingRenewal", stepServingRenewal},
 		{"CARotation", stepCARotation},
 		{"GracefulShutdown", stepGracefulShutdown},
@@ -473,6 +474,10 @@ func stepLeastPrivilege(t *testing.T, _ *install) {
 	for _, r := range [][2]string{{"", "secrets"}, {"", "pods"}, {"", "configmaps"}, {"cert-manager.io", "certificates"}} {
 		assert.False(t, can("list", r[0], r[1]), "list %s/%s", r[0], r[1])
 		assert.False(t, can("get", r[0], r[1]), "get %s/%s", r[0], r[1])
+	}
+	// Checking who scrapes /metrics: reviews, which store nothing.
+	for _, r := range [][2]string{{"authentication.k8s.io", "tokenreviews"}, {"authorization.k8s.io", "subjectaccessreviews"}} {
+		assert.True(t, can("create", r[0], r[1]), "create %s/%s", r[0], r[1])
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/server"
 )
 
 // The Deployment follows the HA rules the webhook enforces on others.
@@ -65,7 +66,7 @@ func TestManifestDeploymentIsHA(t *testing.T) {
 		ports[p.Name] = p.ContainerPort
 	}
 	assert.Equal(t, map[string]int32{"webhook": 9443, "health": 8081, "metrics": 8080}, ports)
-	for _, want := range []string{"serve", "--port=9443", "--health-addr=:8081", "--metrics-addr=:8080"} {
+	for _, want := range []string{"serve", "--port=9443", "--health-addr=:8081", "--metrics-addr=:8080", "--metrics-secure=true"} {
 		assert.Contains(t, c.Args, want)
 	}
 	for name, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
@@ -107,6 +108,11 @@ func TestManifestDeploymentIsHA(t *testing.T) {
 	delay, drain := flagDuration("shutdown-delay"), flagDuration("shutdown-timeout")
 	assert.Positive(t, delay, "--shutdown-delay lets API servers drop pooled connections before the listener closes")
 	assert.GreaterOrEqual(t, drain, time.Duration(maxTimeout)*time.Second, "the drain outlasts an in-flight review")
+	// The listener's own limits (pkg/server/limits.go) fit the same figures:
+	// no review is cut while its API server still waits, and none outlasts the drain.
+	assert.GreaterOrEqual(t, server.ReadTimeout, time.Duration(maxTimeout)*time.Second, "ReadTimeout")
+	assert.GreaterOrEqual(t, server.WriteTimeout, time.Duration(maxTimeout)*time.Second, "WriteTimeout")
+	assert.GreaterOrEqual(t, drain, server.WriteTimeout, "the drain outlasts the longest a request may take")
 	assert.LessOrEqual(t, preStop+delay+drain+5*time.Second, grace,
 		"terminationGracePeriodSeconds %s must cover preStop %s + delay %s + drain %s + margin", grace, preStop, delay, drain)
 

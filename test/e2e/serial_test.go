@@ -7,9 +7,7 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,14 +76,12 @@ func TestBothLabelSchemesCalledOnce(t *testing.T) {
 }
 
 // webhookRequests reads controller_runtime_webhook_requests_total per path from
-// the webhook's /metrics.
+// the webhook's /metrics, scraped as devenv's metrics reader.
 func webhookRequests(t *testing.T) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", env.MetricsPort))
+	text, err := env.Metrics(testContext(t))
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	return parseRequests(t, resp.Body)
+	return parseRequests(t, strings.NewReader(text))
 }
 
 func parseRequests(t *testing.T, r io.Reader) map[string]float64 {

@@ -167,7 +167,11 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	var runs []e2eRun
 	for run := 0; run < c.Repeat; run++ {
 		logf("load: e2e: run %d: %d dry-run creates per variant, %d variants", run+1, c.E2ERequests, len(variants))
-		oursBefore, noopBefore := scrapeLatency(env.MetricsPort), scrapeLatency(noop.MetricsPort)
+		// Ours is scraped as a Prometheus would, with a token (devenv runs it with
+		// cluster access, so /metrics is authenticated); the no-op has no cluster.
+		ours := func() (string, error) { return env.Metrics(ctx) }
+		theirs := func() (string, error) { return plainMetrics(noop.MetricsPort) }
+		oursBefore, noopBefore := scrapeLatency(ours), scrapeLatency(theirs)
 		start := time.Now()
 		for _, v := range variants {
 			v.lat = v.lat[:0]
@@ -188,8 +192,8 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 		}
 		logf("load: e2e: run %d measured in %s", run+1, time.Since(start).Round(time.Millisecond))
 		r := e2eRun{inside: map[string]webhookLatency{
-			"laminar": scrapeLatency(env.MetricsPort).minus(oursBefore),
-			"no-op":   scrapeLatency(noop.MetricsPort).minus(noopBefore),
+			"laminar": scrapeLatency(ours).minus(oursBefore),
+			"no-op":   scrapeLatency(theirs).minus(noopBefore),
 		}}
 		for _, v := range variants {
 			lat := append([]time.Duration(nil), v.lat...)
@@ -315,20 +319,26 @@ func (a webhookLatency) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// scrapeLatency reads a webhook's controller_runtime_webhook_latency_seconds
-// sums and counts from its /metrics.
-func scrapeLatency(metricsPort int) webhookLatency {
-	out := webhookLatency{}
+// plainMetrics reads /metrics of a webhook run without cluster access (plain HTTP).
+func plainMetrics(metricsPort int) (string, error) {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
 	if err != nil {
-		return out
+		return "", err
 	}
 	body, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
+	return string(body), err
+}
+
+// scrapeLatency reads a webhook's controller_runtime_webhook_latency_seconds
+// sums and counts from its /metrics.
+func scrapeLatency(scrape func() (string, error)) webhookLatency {
+	out := webhookLatency{}
+	body, err := scrape()
 	if err != nil {
 		return out
 	}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		var idx int
 		switch {
 		case strings.HasPrefix(line, "controller_runtime_webhook_latency_seconds_sum{"):
@@ -623,17 +633,12 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 // calledBoth reads the no-op webhook's controller_runtime_webhook_requests_total
 // for /mutate and /validate.
 func calledBoth(metricsPort int) bool {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
-	if err != nil {
-		return false
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
+	body, err := plainMetrics(metricsPort)
 	if err != nil {
 		return false
 	}
 	seen := map[string]bool{}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		if !strings.HasPrefix(line, "controller_runtime_webhook_requests_total{") || strings.HasSuffix(line, " 0") {
 			continue
 		}

@@ -45,6 +45,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/laminar/ha-webhook/internal/devenv"
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 // Caps keep a run bounded whatever the flags say.
@@ -184,7 +185,7 @@ type Report struct {
 	// Handler holds every handler phase's result, in the order they ran.
 	Handler []Result
 	// Memory is each server's memory after the handler phases, by target name.
-	Memory map[string]Memory
+	Memory map[string]parentdeath.Memory
 	// E2E holds the end-to-end variants' latencies.
 	E2E []E2EResult
 }
@@ -322,9 +323,9 @@ func handlerPhases(ctx context.Context, c Config, tmp, webhookBin, noopBin strin
 			fmt.Fprintln(out)
 		}
 	}
-	mem := map[string]Memory{}
+	mem := map[string]parentdeath.Memory{}
 	for _, t := range targets {
-		m, err := ReadMemory(t.PID)
+		m, err := parentdeath.ReadMemory(t.PID)
 		if err != nil {
 			return err
 		}

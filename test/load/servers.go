@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -155,44 +154,6 @@ func (p *Process) LogSize() int64 {
 		return 0
 	}
 	return fi.Size()
-}
-
-// Memory is a process's resident set: now and its peak (VmHWM), in bytes.
-type Memory struct{ RSS, Peak int64 }
-
-// ReadMemory reads VmRSS and VmHWM from /proc/PID/status.
-func ReadMemory(pid int) (Memory, error) {
-	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
-	if err != nil {
-		return Memory{}, err
-	}
-	defer func() { _ = f.Close() }()
-	var m Memory
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		key, val, ok := strings.Cut(s.Text(), ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(val)
-		if len(fields) != 2 || fields[1] != "kB" {
-			continue
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		switch key {
-		case "VmRSS":
-			m.RSS = kb << 10
-		case "VmHWM":
-			m.Peak = kb << 10
-		}
-	}
-	if m.Peak == 0 {
-		return m, errors.New("no VmHWM in /proc/" + strconv.Itoa(pid) + "/status")
-	}
-	return m, s.Err()
 }
 
 // clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on Linux.

@@ -214,6 +214,12 @@ func freePorts(t *testing.T, n int) []int {
 // running; its log is printed when the test fails.
 func startWebhook(t *testing.T, certDir string, extra ...string) *webhook {
 	t.Helper()
+	return startWebhookEnv(t, certDir, nil, extra...)
+}
+
+// startWebhookEnv is startWebhook with more environment variables (NAME=value).
+func startWebhookEnv(t *testing.T, certDir string, env []string, extra ...string) *webhook {
+	t.Helper()
 	ports := freePorts(t, 3)
 	w := &webhook{port: ports[0], health: ports[1], metric: ports[2], log: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"serve", "--host", "127.0.0.1", "--port", strconv.Itoa(w.port), "--cert-dir", certDir,
@@ -221,7 +227,7 @@ func startWebhook(t *testing.T, certDir string, extra ...string) *webhook {
 		"--log-format", "json"}, extra...)
 	w.cmd = exec.Command(binary, args...)
 	// No cluster: never pick up the caller's kubeconfig or an in-cluster config.
-	w.cmd.Env = append(os.Environ(), "KUBECONFIG=", "KUBERNETES_SERVICE_HOST=")
+	w.cmd.Env = append(append(os.Environ(), "KUBECONFIG=", "KUBERNETES_SERVICE_HOST="), env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	require.NoError(t, parentdeath.Start(w.cmd), "start the webhook so that it dies with this process, however that ends")
 	go func() {
