@@ -11,8 +11,13 @@ import (
 
 // checkControllerAntiAffinity denies controllers that may share a node: a preferred
 // term is not enough, because the scheduler may still co-locate leader and standby.
-func checkControllerAntiAffinity(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
+// It is not required where the replicas outnumber the schedulable hosts
+// (controller-hosts warns there).
+func checkControllerAntiAffinity(w *workload.Workload, p *policy.Policy, s Situation) field.ErrorList {
 	key := p.Controller.AntiAffinity.TopologyKey
+	if !s.Nodes.FitsHosts(w.Replicas(), key) {
+		return nil
+	}
 	req, _ := antiAffinityTerms(&w.Template.Spec, key)
 	for _, t := range req {
 		if selectsPods(t.LabelSelector, w.Template.Labels) {

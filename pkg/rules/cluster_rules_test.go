@@ -218,5 +218,22 @@ func TestControllerHosts(t *testing.T) {
 		p.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
 			Weight: 100, PodAffinityTerm: p.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0]}}}
 	}))
-	assert.Empty(t, runClusterCheck(t, "controller-hosts", preferred, hosts(2)), "a preferred term lets pods share a node")
+	assert.Equal(t, []string{"spec.replicas: exceeds the 2 schedulable nodes: replicas share nodes (no required anti-affinity)"},
+		runClusterCheck(t, "controller-hosts", preferred, hosts(2)), "a preferred term lets pods share a node")
+}
+
+// TestNoRequiredAntiAffinityBeyondTheHosts: the controller's required
+// anti-affinity MUST NOT be injected (nor required) where its replicas
+// outnumber the schedulable hosts: the surplus pods would never schedule.
+func TestNoRequiredAntiAffinityBeyondTheHosts(t *testing.T) {
+	two := Situation{Nodes: Nodes{Known: true, Labels: []map[string]string{{"kubernetes.io/hostname": "a"}, {"kubernetes.io/hostname": "b"}}}}
+	three := minimalControllerStatefulSet(ctlReplicas(i32(3)))
+	assert.False(t, runDefaultIn(t, "set-controller-anti-affinity", three, pol(), two))
+	assert.Nil(t, three.Spec.Template.Spec.Affinity)
+	assertNoErrs(t, runCheckIn(t, "controller-anti-affinity", three, pol(), two))
+	assert.Len(t, runClusterCheck(t, "controller-hosts", three, two), 1)
+
+	pair := minimalControllerStatefulSet(ctlReplicas(i32(2)))
+	assert.True(t, runDefaultIn(t, "set-controller-anti-affinity", pair, pol(), two), "two replicas fit two hosts")
+	assert.Len(t, runCheckIn(t, "controller-anti-affinity", minimalControllerStatefulSet(ctlReplicas(i32(2))), pol(), two), 1)
 }

@@ -70,3 +70,13 @@ func schedulable(node *corev1.Node) bool {
 	}
 	return true
 }
+
+// FitsHosts reports whether replicas pods fit one per host, hosts being the
+// schedulable nodes carrying key. True when nothing is known.
+func (n Nodes) FitsHosts(replicas int32, key string) bool {
+	if !n.Known {
+		return true
+	}
+	hosts, _ := n.Spread(key)
+	return int(replicas) <= hosts
+}

@@ -9,11 +9,16 @@ import (
 
 // setControllerAntiAffinity requires controller replicas on different nodes: the
 // standby must not die with the leader. A term the user already has on the same
-// key — even a preferred one — is their choice; validation judges it.
-func setControllerAntiAffinity(w *workload.Workload, p *policy.Policy, _ Situation) bool {
+// key — even a preferred one — is their choice; validation judges it. Where
+// the replicas outnumber the schedulable hosts, a required term would leave
+// the surplus Pending for good: nothing is injected, controller-hosts warns.
+func setControllerAntiAffinity(w *workload.Workload, p *policy.Policy, s Situation) bool {
 	spec := &w.Template.Spec
 	key := p.Controller.AntiAffinity.TopologyKey
 	if req, pref := antiAffinityTerms(spec, key); len(req)+len(pref) > 0 {
+		return false
+	}
+	if !s.Nodes.FitsHosts(w.Replicas(), key) {
 		return false
 	}
 	aa := ensurePodAntiAffinity(spec)
