@@ -83,7 +83,13 @@ func TestManifestsRender(t *testing.T) {
 	}
 
 	assert.Equal(t, "laminar-ha-webhook", mut.Name)
-	require.Len(t, mut.Webhooks, 1)
+	require.Len(t, mut.Webhooks, 2, "mutate, and stamp-namespace (issue 13, point 4)")
+	{
+		w := mut.Webhooks[1]
+		assert.Equal(t, "stamp-namespace.ha.laminar.io", w.Name)
+		assert.Equal(t, svcRef("/stamp-namespace"), w.ClientConfig.Service, w.Name)
+		assert.Equal(t, admissionregistrationv1.Fail, *w.FailurePolicy, "recording enforcement coming back on fails closed")
+	}
 	{
 		w := mut.Webhooks[0]
 		assert.Equal(t, "mutate.ha.laminar.io", w.Name)
