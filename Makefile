@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem
+.PHONY: all build controlplane test unit e2e sim run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -15,7 +15,8 @@ all: build
 build:
 	CGO_ENABLED=0 go build -trimpath -o $(BIN)/laminar-ha-webhook ./cmd/webhook
 
-## controlplane: kube-apiserver, etcd and kubectl built from the Go module proxy into bin/k8s (no-op when built)
+## controlplane: kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd and kwok built from the
+## Go module proxy into bin/k8s (no-op when built)
 controlplane:
 	bash hack/build-controlplane.sh
 
@@ -62,18 +63,23 @@ cachemem: controlplane
 
 ## unit: tests that need no control plane
 unit:
-	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager)
+	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim)
 
 ## e2e: only the end-to-end suite
 e2e: controlplane
 	go test -count=1 -v ./test/e2e/...
 
-## run: local etcd + kube-apiserver + the webhook, with kubeconfig and examples
+## sim: only the simulated-cluster tests (scheduler, controller manager, kwok nodes, zonal volumes)
+sim: controlplane
+	go test -count=1 -v ./test/sim/...
+
+## run: local etcd + kube-apiserver + the webhook in a simulated 3-zone cluster, with kubeconfig and examples
+## (ARGS="-cluster=no-zones", one-zone, two-nodes, or none for the API server alone)
 # Built, then run, so Ctrl-C ends with the program's own exit status (go run
 # always reports 1 after an interrupt).
 run: controlplane build
 	go build -o $(BIN)/laminar-dev ./hack/run
-	$(BIN)/laminar-dev
+	$(BIN)/laminar-dev $(ARGS)
 
 ## docs: regenerate docs/rules.md from the rule catalog
 docs:

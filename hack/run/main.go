@@ -1,6 +1,9 @@
 // Command run is `make run`: a local etcd + kube-apiserver with the webhook
 // binary (bin/laminar-ha-webhook) installed through deploy/manifests, so the
-// examples can be tried with the real kubectl. Ctrl-C stops everything.
+// examples can be tried with the real kubectl, and by default a simulated
+// cluster around them (kube-scheduler, kube-controller-manager, kwok and six
+// fake nodes over three zones), so applied examples really run. Ctrl-C stops
+// everything.
 package main
 
 import (
@@ -32,7 +35,8 @@ func run() int {
 	kubeconfig := fs.String("kubeconfig", ".cache/run/kubeconfig", "where to write the admin kubeconfig (removed on exit)")
 	logLevel := fs.String("log-level", "info", "webhook log level: info or debug")
 	policy := fs.String("policy", "", "webhook policy file (empty: the HA guide's defaults)")
-	quietCP := fs.Bool("quiet", true, "hide etcd and kube-apiserver output")
+	quietCP := fs.Bool("quiet", true, "hide etcd, kube-apiserver and the cluster components' output")
+	clusterName := fs.String("cluster", "three-zones", "simulated cluster: three-zones (6 nodes), one-zone, no-zones (no zone labels), two-nodes, or none (API server only)")
 	_ = fs.Parse(os.Args[1:])
 
 	// envtest logs through controller-runtime; its start-up retries are noise here.
@@ -74,6 +78,13 @@ func run() int {
 	if !*quietCP {
 		cpOut = os.Stderr
 	}
+	var cluster *devenv.ClusterOptions
+	if *clusterName != "none" {
+		if cluster, err = devenv.ClusterPreset(*clusterName); err != nil {
+			fmt.Fprintln(os.Stderr, "run:", err)
+			return 1
+		}
+	}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -102,6 +113,7 @@ func run() int {
 		WorkDir:            "", // certificates in a temp dir, removed on exit
 		KubeconfigPath:     *kubeconfig,
 		Logf:               logf,
+		Cluster:            cluster,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
@@ -120,22 +132,33 @@ Laminar HA webhook is running against a local kube-apiserver (%s).
 
   %[3]s apply -f examples/pdbs.yaml -f examples/api-good.yaml -f examples/controller.yaml
   %[3]s scale deployment/laminar-api --replicas=1                  # denied: [replicas-min]
-
+`, env.Config.Host, env.KubeconfigPath, kubectl)
+	if c := env.Cluster; c != nil {
+		fmt.Printf(`%s
+  %[2]s get nodes -L topology.kubernetes.io/zone
+  %[2]s get pods -o wide -L app                                    # api pods over the zones, controller pods one per host
+  %[2]s get pvc,pv                                                 # each controller disk bound in its pod's zone
+  %[2]s annotate node %[3]s %[4]s=true       # fail a node: its heartbeats stop,
+  %[2]s get nodes -w                                               # NotReady in ~10 s, pods evicted after 30 s
+  %[2]s annotate node %[3]s %[4]s-           # and bring it back
+`, describeCluster(c), kubectl, c.Nodes()[0].Name, devenv.FailAnnotation)
+	}
+	fmt.Printf(`
 Granting an exemption and switching a namespace's enforcement each take a
 permission beyond editing the object (you are cluster admin here, so you hold
 both); grant them like any role:
-  %[3]s create rolebinding alice-exempts --clusterrole=laminar-ha-exemption-granter --user=alice
-  %[3]s create clusterrolebinding alice-switches --clusterrole=laminar-ha-enforcement-override --user=alice
+  %[1]s create rolebinding alice-exempts --clusterrole=laminar-ha-exemption-granter --user=alice
+  %[1]s create clusterrolebinding alice-switches --clusterrole=laminar-ha-enforcement-override --user=alice
 
-Webhook https://127.0.0.1:%[4]d (/mutate, /validate, /validate-scale, /validate-related),
-health http://127.0.0.1:%[5]d/readyz. Metrics need a token with get on /metrics (ServiceAccount
-%[7]s/%[8]s is bound to ClusterRole %[9]s):
+Webhook https://127.0.0.1:%[2]d (/mutate, /validate, /validate-scale, /validate-related),
+health http://127.0.0.1:%[3]d/readyz. Metrics need a token with get on /metrics (ServiceAccount
+%[6]s/%[7]s is bound to ClusterRole %[8]s):
 
-  curl -k -H "Authorization: Bearer $(%[3]s -n %[7]s create token %[8]s)" https://127.0.0.1:%[6]d/metrics
+  curl -k -H "Authorization: Bearer $(%[1]s -n %[6]s create token %[7]s)" https://127.0.0.1:%[4]d/metrics
 
-Press Ctrl-C to stop etcd, kube-apiserver and the webhook.
+Press Ctrl-C to stop %[5]s.
 
-`, env.Config.Host, env.KubeconfigPath, kubectl, env.WebhookPort, env.HealthPort, env.MetricsPort,
+`, kubectl, env.WebhookPort, env.HealthPort, env.MetricsPort, stopping(env),
 		devenv.Namespace, devenv.MetricsReader, devenv.MetricsReaderRole)
 
 	code := 0
@@ -152,6 +175,27 @@ Press Ctrl-C to stop etcd, kube-apiserver and the webhook.
 	}
 	fmt.Fprintf(os.Stderr, "run: stopped in %s\n", time.Since(start).Round(time.Millisecond))
 	return code
+}
+
+// describeCluster introduces the simulated cluster's part of the walkthrough.
+func describeCluster(c *devenv.Cluster) string {
+	nodes := c.Nodes()
+	topology := "without zone labels"
+	if zones := c.Zones(); len(zones) > 0 {
+		topology = "over zones " + strings.Join(zones, ", ")
+	}
+	return fmt.Sprintf(`
+The applied examples really run: kube-scheduler and kube-controller-manager
+place and manage their pods on %d simulated nodes %s (kwok, no
+kubelet: pods turn Running and Ready without running anything), and the gp3
+claims bind to zonal volumes.`, len(nodes), topology)
+}
+
+func stopping(env *devenv.Env) string {
+	if env.Cluster != nil {
+		return "the simulated cluster, etcd, kube-apiserver and the webhook"
+	}
+	return "etcd, kube-apiserver and the webhook"
 }
 
 // rel shows path relative to the repository when it is inside it.

@@ -15,9 +15,10 @@ import (
 	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
-// startControlPlane starts etcd and kube-apiserver (with an audit log), and
-// writes the admin kubeconfig.
-func (e *Env) startControlPlane() error {
+// startControlPlane starts etcd and kube-apiserver (with an audit log, and the
+// simulated cluster's flags when Options.Cluster is set), and writes the admin
+// kubeconfig.
+func (e *Env) startControlPlane(cluster ClusterOptions) error {
 	start := time.Now()
 	useExisting := false // never USE_EXISTING_CLUSTER: this installs webhooks
 	te := &envtest.Environment{
@@ -34,6 +35,11 @@ func (e *Env) startControlPlane() error {
 	apiServerArgs := te.ControlPlane.APIServer.Configure()
 	if err := e.enableAudit(func(name, value string) { apiServerArgs.Set(name, value) }); err != nil {
 		return err
+	}
+	if e.opts.Cluster != nil {
+		for name, value := range cluster.apiServerFlags() {
+			apiServerArgs.Set(name, value)
+		}
 	}
 	if w := e.opts.ControlPlaneOutput; w != nil {
 		te.ControlPlane.APIServer.Out, te.ControlPlane.APIServer.Err = w, w

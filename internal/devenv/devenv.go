@@ -5,6 +5,14 @@
 //
 // The e2e suite (test/e2e) and `make run` (hack/run) both use it.
 //
+// With Options.Cluster the control plane becomes a simulated cluster:
+// kube-scheduler, kube-controller-manager and kwok run beside it, kwok keeps
+// fake Nodes Ready and marks their pods Running and Ready (there is no kubelet,
+// no container runtime and no pod network), and a small provisioner gives
+// claims of the policy's fast storage classes zonal volumes (zonal.go). So
+// Deployments, ReplicaSets, StatefulSets, disruption budgets, evictions, node
+// lifecycle and scheduling all run for real; see cluster.go.
+//
 // What differs from a cluster install, and only that:
 //   - the Service becomes type ExternalName pointing at localhost, with the
 //     webhook's local port; the API server resolves the webhook configurations'
@@ -66,8 +74,12 @@ type Options struct {
 	KubeconfigPath string
 	// Logf reports progress; nil is silent.
 	Logf func(format string, args ...any)
-	// ReadyTimeout bounds each wait (webhook /readyz, admission marker); zero means 60s.
+	// ReadyTimeout bounds each wait (webhook /readyz, admission marker, cluster
+	// components and nodes); zero means 60s.
 	ReadyTimeout time.Duration
+	// Cluster, when set, starts a simulated cluster (Env.Cluster); nil runs the
+	// API server alone, which is all dry-run tests need, and starts faster.
+	Cluster *ClusterOptions
 }
 
 // Timings says how long each start-up step took.
@@ -77,13 +89,18 @@ type Timings struct {
 	Webhook      time.Duration // process start until /readyz
 	Install      time.Duration // namespace, Service, webhook configurations
 	Admission    time.Duration // until the API server's calls reach the webhook
+	Cluster      time.Duration // scheduler, controller manager and kwok: start until every node is Ready (0 without a cluster)
 	Total        time.Duration
 }
 
 func (t Timings) String() string {
 	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	return fmt.Sprintf("total %s (build %s, control plane %s, webhook %s, install %s, admission %s)",
+	s := fmt.Sprintf("total %s (build %s, control plane %s, webhook %s, install %s, admission %s",
 		r(t.Total), r(t.Build), r(t.ControlPlane), r(t.Webhook), r(t.Install), r(t.Admission))
+	if t.Cluster > 0 {
+		s += ", cluster " + r(t.Cluster)
+	}
+	return s + ")"
 }
 
 // Env is a running control plane with the webhook installed.
@@ -108,6 +125,8 @@ type Env struct {
 	// Local ports of the webhook's TLS endpoint, /healthz+/readyz and /metrics.
 	WebhookPort, HealthPort, MetricsPort int
 	Timings                              Timings
+	// Cluster is the simulated cluster when Options.Cluster was set, else nil.
+	Cluster *Cluster
 
 	opts        Options
 	ownsWorkDir bool
@@ -130,6 +149,12 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	e := &Env{opts: opts}
 	if e.opts.ReadyTimeout == 0 {
 		e.opts.ReadyTimeout = 60 * time.Second
+	}
+	var cluster ClusterOptions
+	if e.opts.Cluster != nil {
+		if cluster, err = e.opts.Cluster.withDefaults(); err != nil {
+			return nil, err
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -154,12 +179,21 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		e.Timings.Build = time.Since(start)
 		buildErr <- err
 	}()
-	cpErr := e.startControlPlane()
+	cpErr := e.startControlPlane(cluster)
 	if err := <-buildErr; err != nil {
 		return nil, err
 	}
 	if cpErr != nil {
 		return nil, cpErr
+	}
+
+	// The cluster's components start while the webhook starts and is
+	// installed; Start waits for them last.
+	clusterStart := time.Now()
+	if e.opts.Cluster != nil {
+		if err := e.startCluster(ctx, cluster); err != nil {
+			return nil, err
+		}
 	}
 
 	start := time.Now()
@@ -179,6 +213,13 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		return nil, err
 	}
 	e.Timings.Admission = time.Since(start)
+
+	if e.Cluster != nil {
+		if err := e.Cluster.waitReady(ctx); err != nil {
+			return nil, err
+		}
+		e.Timings.Cluster = time.Since(clusterStart)
+	}
 	e.Timings.Total = time.Since(t0)
 	e.logf("devenv: ready: %s", e.Timings)
 	return e, nil
@@ -190,11 +231,19 @@ func (e *Env) logf(format string, args ...any) {
 	}
 }
 
-// Stop ends the webhook, kube-apiserver and etcd, and removes the kubeconfig and
-// a temporary work dir. It is safe to call more than once.
+// Stop ends the simulated cluster, the webhook, kube-apiserver and etcd, and
+// removes the kubeconfig and a temporary work dir. It is safe to call more than
+// once.
 func (e *Env) Stop() error {
 	e.stopOnce.Do(func() {
 		var errs []error
+		if e.Cluster != nil {
+			start := time.Now()
+			if err := e.Cluster.stop(); err != nil {
+				errs = append(errs, err)
+			}
+			e.logf("devenv: cluster stopped in %s", time.Since(start).Round(time.Millisecond))
+		}
 		// The webhook goes first: it watches namespaces through kube-apiserver,
 		// and kube-apiserver does not finish a graceful shutdown while a client
 		// holds a watch open (envtest would wait out its stop timeout, then kill).

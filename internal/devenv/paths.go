@@ -22,6 +22,11 @@ func (e *Env) resolvePaths() error {
 	if err := CheckAssets(e.AssetsDir); err != nil {
 		return err
 	}
+	if e.opts.Cluster != nil {
+		if err := CheckClusterAssets(e.AssetsDir); err != nil {
+			return err
+		}
+	}
 	e.KubectlPath = filepath.Join(e.AssetsDir, "kubectl")
 
 	if e.opts.WebhookBinary != "" {
@@ -95,7 +100,24 @@ func AssetsDir(root, explicit string) string {
 
 // CheckAssets reports ErrNoControlPlane unless dir holds all three binaries.
 func CheckAssets(dir string) error {
-	for _, b := range []string{"kube-apiserver", "etcd", "kubectl"} {
+	return checkExecutables(dir, "kube-apiserver", "etcd", "kubectl")
+}
+
+// CheckClusterAssets reports ErrNoControlPlane unless dir also holds what the
+// simulated cluster runs: kube-scheduler, kube-controller-manager, kwok and
+// kwok's stages.
+func CheckClusterAssets(dir string) error {
+	if err := checkExecutables(dir, "kube-scheduler", "kube-controller-manager", "kwok"); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kwok-stages.yaml")); err != nil {
+		return fmt.Errorf("%w: %s is missing", ErrNoControlPlane, filepath.Join(dir, "kwok-stages.yaml"))
+	}
+	return nil
+}
+
+func checkExecutables(dir string, names ...string) error {
+	for _, b := range names {
 		fi, err := os.Stat(filepath.Join(dir, b))
 		if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			return fmt.Errorf("%w: %s is missing", ErrNoControlPlane, filepath.Join(dir, b))

@@ -155,7 +155,12 @@ var ErrProcessExited = errors.New("the process exited")
 // PollReady polls url every 50ms until it answers 200 (nil), exited is closed
 // (ErrProcessExited) or ctx ends (its error).
 func PollReady(ctx context.Context, url string, exited <-chan struct{}) error {
-	hc := &http.Client{Timeout: time.Second}
+	return pollReady(ctx, &http.Client{Timeout: time.Second}, url, exited)
+}
+
+// pollReady is PollReady with the caller's client (an HTTPS endpoint needs one
+// that trusts its certificate).
+func pollReady(ctx context.Context, hc *http.Client, url string, exited <-chan struct{}) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
