@@ -36,7 +36,7 @@ func Default() *Policy {
 		},
 		Controller: ControllerPolicy{
 			ContainerName: "controller",
-			Replicas:      Replicas{Min: 2, Recommended: 3},
+			Replicas:      Replicas{Min: 2, Recommended: 2},
 			AntiAffinity:  AntiAffinity{TopologyKey: "kubernetes.io/hostname"},
 			ZoneSpread:    ZoneSpread{TopologyKey: "topology.kubernetes.io/zone", MaxSkew: 1, WhenUnsatisfiable: "DoNotSchedule"},
 			LeaderElection: LeaderElection{

@@ -28,7 +28,7 @@ func TestDefaultIsTheGuide(t *testing.T) {
 
 	t.Run("Minimum HA Configuration", func(t *testing.T) {
 		assert.Equal(t, Replicas{Min: 2, Recommended: 3}, p.API.Replicas)
-		assert.Equal(t, Replicas{Min: 2, Recommended: 3}, p.Controller.Replicas)
+		assert.Equal(t, Replicas{Min: 2, Recommended: 2}, p.Controller.Replicas, "the guide runs the controller at 2")
 		assert.Equal(t, "500m", p.API.Requests.CPU.String())
 		assert.Equal(t, "512Mi", p.API.Requests.Memory.String())
 	})

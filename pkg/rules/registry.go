@@ -72,7 +72,7 @@ var checks = []Check{
 	{Meta: Meta{ID: "replicas-min", Roles: both, Section: secMinimum,
 		Summary: "At least 2 replicas (policy `replicas.min`)."}, Action: ActionDeny, Judge: checkReplicasMin},
 	{Meta: Meta{ID: "replicas-recommended", Roles: both, Section: secMultiReplicas,
-		Summary: "Fewer than the recommended 3 replicas (policy `replicas.recommended`)."}, Action: ActionWarn, Judge: checkReplicasRecommended},
+		Summary: "Fewer than the recommended replicas: 3 for the api, 2 for the controller, as the guide runs them (policy `replicas.recommended`)."}, Action: ActionWarn, Judge: checkReplicasRecommended},
 	{Meta: Meta{ID: "api-kind-deployment", Roles: api, Section: secMultiReplicas,
 		Summary: "The api is stateless and belongs in a Deployment."}, Action: ActionWarn, WorkloadKinds: []string{kindStatefulSet}, Judge: checkAPIKindDeployment},
 	{Meta: Meta{ID: "api-strategy-rolling", Roles: api, Section: secMultiReplicas,

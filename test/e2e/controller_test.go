@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,4 +132,20 @@ func TestControllerCheckpointURL(t *testing.T) {
 		requireWarning(t, got, "spec.template.spec.containers[0].args: [controller-checkpoint-url-missing] ")
 		assert.Len(t, got, 1, "warnings: %q", got)
 	})
+}
+
+// TestAGuideConformantControllerIsNotWarned: the guide runs the controller at 2
+// replicas (a leader and a standby); applied with real kubectl, such a
+// controller MUST get no replica warning — "recommended 3" is the api's figure.
+func TestAGuideConformantControllerIsNotWarned(t *testing.T) {
+	t.Parallel()
+	ns := newHANamespace(t)
+	raw, err := os.ReadFile(example("controller.yaml"))
+	require.NoError(t, err)
+	two := strings.Replace(string(raw), "  replicas: 3\n", "  replicas: 2\n", 1)
+	require.NotEqual(t, string(raw), two)
+	_, stderr, err := kubectlStdin(t, two, "-n", ns, "apply", "--dry-run=server", "-f", "-")
+	require.NoError(t, err, stderr)
+	assert.NotContains(t, stderr, "[replicas-recommended]")
+	assert.NotContains(t, stderr, "Warning:")
 }
