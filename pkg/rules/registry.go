@@ -85,6 +85,8 @@ var checks = []Check{
 		Summary: "The main container has a liveness probe."}, Action: ActionDeny, Judge: checkAPILivenessProbe},
 	{Meta: Meta{ID: "api-prestop-within-grace", Roles: api, Section: secShutdown,
 		Summary: "The preStop delay is shorter than terminationGracePeriodSeconds."}, Action: ActionDeny, Judge: checkAPIPreStopWithinGrace},
+	{Meta: Meta{ID: "api-graceful-shutdown", Roles: api, Section: secShutdown,
+		Summary: "No preStop hook, and a grace period too short for one to be added (at most the policy's `preStop.seconds`): pods stop while still routed to."}, Action: ActionWarn, Judge: checkAPIGracefulShutdown},
 	{Meta: Meta{ID: "api-anti-affinity", Roles: api, Section: secMultiReplicas,
 		Summary: "A hostname anti-affinity term (preferred or required) selects the api's own pods."}, Action: ActionDeny, Judge: checkAPIAntiAffinity},
 	{Meta: Meta{ID: "api-zone-spread", Roles: api, Section: secMultiZone,

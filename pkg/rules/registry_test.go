@@ -302,6 +302,14 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 		return p
 	}
 	return map[string][]func() (runtime.Object, *policy.Policy){
+		"api-graceful-shutdown": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) {
+					d.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr(int64(10))
+					d.Spec.Template.Spec.Containers[0].Lifecycle = nil
+				}), def()
+			},
+		},
 		"replicas-recommended": {
 			func() (runtime.Object, *policy.Policy) {
 				return rules.APIDeployment(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(2)) }), def()

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +64,21 @@ func TestAPITwoReplicasWarns(t *testing.T) {
 	got := warns.Take()
 	requireWarning(t, got, "spec.replicas: [replicas-recommended] ")
 	assert.Len(t, got, 1, "warnings: %q", got)
+}
+
+// TestAnAPIWithNoRoomForAPreStopIsFlagged: a grace period of 10s leaves the
+// mutating webhook no room for the 10s preStop delay, so none is added; applied
+// with real kubectl, the api MUST come back with a warning saying so rather
+// than be admitted silently with no graceful shutdown.
+func TestAnAPIWithNoRoomForAPreStopIsFlagged(t *testing.T) {
+	t.Parallel()
+	ns := newHANamespace(t)
+	raw, err := os.ReadFile(example("api-good.yaml"))
+	require.NoError(t, err)
+	short := strings.Replace(string(raw), "    spec:\n      containers:\n", "    spec:\n      terminationGracePeriodSeconds: 10\n      containers:\n", 1)
+	require.NotEqual(t, string(raw), short)
+	out, stderr, err := kubectlStdin(t, short, "-n", ns, "apply", "--dry-run=server", "-o", "yaml", "-f", "-")
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "Warning: spec.template.spec.terminationGracePeriodSeconds: [api-graceful-shutdown] 10s leaves no room for a 10s preStop delay")
+	assert.NotContains(t, out, "preStop", "no hook the grace period cannot hold")
 }
