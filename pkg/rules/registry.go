@@ -111,6 +111,8 @@ var checks = []Check{
 		Summary: "The RocksDB claim requests at least 100Gi (policy `storage.minSize`)."}, Action: ActionDeny, WorkloadKinds: []string{kindStatefulSet}, Judge: checkControllerStorageSize},
 	{Meta: Meta{ID: "controller-checkpoint-url", Roles: controller, Section: secDRCheckpoints,
 		Summary: "The checkpoint URL uses durable object storage (s3, gs, azblob), not a path or file URL."}, Action: ActionDeny, Judge: checkControllerCheckpointURL},
+	{Meta: Meta{ID: "controller-artifacts-url", Roles: controller, Section: secDRCheckpoints,
+		Summary: "The artifacts URL (--artifacts-url, LAMINAR_ARTIFACTS_URL), when given, uses durable object storage like the checkpoints."}, Action: ActionDeny, Judge: checkControllerArtifactsURL},
 	{Meta: Meta{ID: "controller-checkpoint-url-missing", Roles: controller, Section: secBackup,
 		Summary: "No checkpoint URL is visible in --checkpoint-url or LAMINAR_CHECKPOINT_URL."}, Action: ActionWarn, Judge: checkControllerCheckpointURLMissing},
 	{Meta: Meta{ID: "controller-checkpoint-interval", Roles: controller, Section: secBackup,

@@ -149,3 +149,24 @@ func TestAGuideConformantControllerIsNotWarned(t *testing.T) {
 	assert.NotContains(t, stderr, "[replicas-recommended]")
 	assert.NotContains(t, stderr, "Warning:")
 }
+
+// TestArtifactsOutsideObjectStorageAreDenied: the guide keeps artifacts in
+// durable object storage beside the checkpoints; applied with real kubectl, a
+// controller writing them to a local path MUST be denied, naming the field,
+// and one writing them to a bucket admitted.
+func TestArtifactsOutsideObjectStorageAreDenied(t *testing.T) {
+	t.Parallel()
+	ns := newHANamespace(t)
+	raw, err := os.ReadFile(example("controller.yaml"))
+	require.NoError(t, err)
+	with := func(url string) string {
+		out := strings.Replace(string(raw), "            - --checkpoint-interval=30s\n",
+			"            - --checkpoint-interval=30s\n            - --artifacts-url="+url+"\n", 1)
+		require.NotEqual(t, string(raw), out)
+		return out
+	}
+	_, stderr, err := kubectlStdin(t, with("/data/artifacts"), "-n", ns, "apply", "--dry-run=server", "-f", "-")
+	require.Error(t, err)
+	assert.Contains(t, stderr, `spec.template.spec.containers[0].args[4]: Invalid value: "/data/artifacts": [controller-artifacts-url] is a local path, not durable object storage`)
+	mustKubectlStdin(t, with("s3://my-bucket/laminar/artifacts"), "-n", ns, "apply", "--dry-run=server", "-f", "-")
+}
