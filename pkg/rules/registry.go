@@ -83,6 +83,8 @@ var checks = []Check{
 		Summary: "The main container has a readiness probe."}, Action: ActionDeny, Judge: checkAPIReadinessProbe},
 	{Meta: Meta{ID: "api-liveness-probe", Roles: api, Section: secProbes,
 		Summary: "The main container has a liveness probe."}, Action: ActionDeny, Judge: checkAPILivenessProbe},
+	{Meta: Meta{ID: "api-liveness-aggressive", Roles: api, Section: secProbes,
+		Summary: "The liveness probe is far more eager than the guide's: failureThreshold 1, or no initial delay and no startup probe."}, Action: ActionWarn, Judge: checkAPILivenessAggressive},
 	{Meta: Meta{ID: "api-prestop-within-grace", Roles: api, Section: secShutdown,
 		Summary: "The preStop delay is shorter than terminationGracePeriodSeconds."}, Action: ActionDeny, Judge: checkAPIPreStopWithinGrace},
 	{Meta: Meta{ID: "api-graceful-shutdown", Roles: api, Section: secShutdown,

@@ -302,6 +302,15 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 		return p
 	}
 	return map[string][]func() (runtime.Object, *policy.Policy){
+		"api-liveness-aggressive": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) {
+					c := &d.Spec.Template.Spec.Containers[0]
+					c.LivenessProbe.FailureThreshold, c.LivenessProbe.InitialDelaySeconds, c.StartupProbe = 1, 0, nil
+					d.Spec.Template.Spec.Containers = append([]corev1.Container{{Name: "envoy", Image: "envoy"}}, *c)
+				}), def()
+			},
+		},
 		"api-graceful-shutdown": {
 			func() (runtime.Object, *policy.Policy) {
 				return rules.APIDeployment(func(d *appsv1.Deployment) {

@@ -82,3 +82,18 @@ func TestAnAPIWithNoRoomForAPreStopIsFlagged(t *testing.T) {
 	assert.Contains(t, stderr, "Warning: spec.template.spec.terminationGracePeriodSeconds: [api-graceful-shutdown] 10s leaves no room for a 10s preStop delay")
 	assert.NotContains(t, out, "preStop", "no hook the grace period cannot hold")
 }
+
+// TestAnEagerLivenessProbeIsWarned: applied with real kubectl, an api whose
+// liveness probe restarts on a single failed check MUST come back with a
+// warning naming the field; the guide's probe gets none.
+func TestAnEagerLivenessProbeIsWarned(t *testing.T) {
+	t.Parallel()
+	ns := newHANamespace(t)
+	raw, err := os.ReadFile(example("api-good.yaml"))
+	require.NoError(t, err)
+	eager := strings.Replace(string(raw), "          ports:\n", "          livenessProbe:\n            httpGet: {path: /health, port: 8000}\n            failureThreshold: 1\n          ports:\n", 1)
+	require.NotEqual(t, string(raw), eager)
+	_, stderr, err := kubectlStdin(t, eager, "-n", ns, "apply", "--dry-run=server", "-f", "-")
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "Warning: spec.template.spec.containers[0].livenessProbe.failureThreshold: [api-liveness-aggressive] 1: one failed check restarts")
+}
