@@ -189,6 +189,17 @@ func TestRelatedChecks(t *testing.T) {
 		{name: "pdb max 100%", id: "pdb-keeps-one", obj: ptrTo(pdb("laminar", "laminar-api", nil, pct("100%"))), target: api,
 			want: []wantErr{invalid("spec.maxUnavailable", "100%")}},
 		{name: "pdb max 1 of 3", id: "pdb-keeps-one", obj: ptrTo(pdb("laminar", "laminar-api", nil, intVal(1))), target: api},
+		{name: "the guide's api budget: 2 of 3", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", intVal(2), nil)), target: api},
+		{name: "min 1 of 3 lets two go", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", intVal(1), nil)), target: api,
+			want: []wantErr{invalid("spec.minAvailable", "1", "lets 2 of 3 go at once")}},
+		{name: "max 2 of 3", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", nil, intVal(2))), target: api,
+			want: []wantErr{invalid("spec.maxUnavailable", "2", "lets 2 of 3")}},
+		{name: "max 34% of 3 rounds up to 2", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", nil, pct("34%"))), target: api,
+			want: []wantErr{invalid("spec.maxUnavailable", "34%")}},
+		{name: "2 of 9 is within a third", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", nil, intVal(2))), target: wl(t, apiIn(apiReplicas(i32(9))))},
+		{name: "4 of 9 is not", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", nil, intVal(4))), target: wl(t, apiIn(apiReplicas(i32(9)))),
+			want: []wantErr{invalid("spec.maxUnavailable", "4", "lets 4 of 9")}},
+		{name: "all of them is pdb-keeps-one's", id: "pdb-one-at-a-time", obj: ptrTo(pdb("laminar", "laminar-api", nil, intVal(3))), target: api},
 		{name: "wrong kind is not judged", id: "pdb-keeps-one", obj: ptrTo(hpa("laminar", "Deployment", "laminar-api", i32(0), 1)), target: api},
 	}
 	for _, tc := range tests {

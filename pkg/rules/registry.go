@@ -151,6 +151,8 @@ var relatedChecks = []RelatedCheck{
 		Summary: "A budget over Laminar pods lets drains proceed: no maxUnavailable 0, no minAvailable ≥ replicas or 100%; judged when the budget or the replicas change."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBAllowsDrain},
 	{Meta: Meta{ID: "pdb-keeps-one", Roles: both, Section: secPDB,
 		Summary: "A budget over Laminar pods keeps at least one: no minAvailable 0, no maxUnavailable ≥ replicas; judged when the budget or the replicas change."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBKeepsOne},
+	{Meta: Meta{ID: "pdb-one-at-a-time", Roles: both, Section: secPDB,
+		Summary: "A budget lets more than a third of the replicas (and two or more) be evicted at once: less than the guide's budgets protect (minAvailable 2 of 3)."}, Action: ActionWarn, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBOneAtATime},
 }
 
 // All returns the catalog in its documented order.

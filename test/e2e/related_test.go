@@ -101,6 +101,12 @@ func TestPodDisruptionBudgets(t *testing.T) {
 		requireDenied(t, err, "PodDisruptionBudget", "laminar-api", map[string]string{tc.field: tc.rule})
 	}
 
+	// A budget letting two of the three go at once protects less than the guide's: warned, admitted.
+	warns.Take()
+	require.NoError(t, c.Create(ctx, pdb(func(p *policyv1.PodDisruptionBudget) {
+		p.Spec.MinAvailable = ptr.To(intstr.FromInt32(1))
+	}), client.DryRunAll))
+	requireWarning(t, warns.Take(), "spec.minAvailable: [pdb-one-at-a-time] lets 2 of 3 go at once")
 	require.NoError(t, c.Create(ctx, pdb(func(*policyv1.PodDisruptionBudget) {})), "minAvailable 2 of 3 is the guide's budget")
 	// Once the webhook's cache has the budget, the workload is no longer warned.
 	require.Eventually(t, func() bool {
