@@ -73,6 +73,12 @@ shortened timers; the suite asserts HA properties, never times.
 - **Node failure and zone outage**: with the webhook the api never reaches 0 Ready and its replacements
   schedule in the surviving zones (` + "`nodeTaintsPolicy: Honor`" + `: the tainted zone is no domain); the controller
   keeps at least one Ready replica because its replicas sit in different zones (asserted).
+- **Without the webhook the figures here look the same**, and that is a finding, not a flaw of the suite: on an
+  empty, uniform cluster kube-scheduler's default scoring (its built-in soft spread over hosts and zones)
+  already places three replicas one per zone, and a Deployment's default rolling update keeps 3 of 3 Ready.
+  Scores are preferences: under competing load, uneven capacity or a full node they give way, while the
+  webhook's constraints (zone spread DoNotSchedule, required controller anti-affinity, maxUnavailable 0) and
+  the budgets do not. The suite has no competing load, so it does not show that difference.
 - **Not fixed, recorded here**: a controller pod on a dead node is not replaced until the node comes back or
   someone deletes the pod (a StatefulSet never runs two pods of one identity, and nothing confirms the old
   one's deletion), and in a zone outage it could not move anyway: its volume is zonal. Leader election is what
@@ -93,6 +99,11 @@ shortened timers; the suite asserts HA properties, never times.
 // workloads and modes, in plan order, with every figure filled in: a scenario
 // added to the suite without regenerating the doc fails here, without a cluster.
 func TestDocMatchesPlan(t *testing.T) {
+	if os.Getenv("SCENARIOS_DOC") != "" {
+		// The run is rewriting the doc (make scenarios-doc), possibly for a
+		// changed plan; the next plain run checks what it wrote.
+		t.Skip("SCENARIOS_DOC set: the doc is being regenerated from this run")
+	}
 	data, err := os.ReadFile(filepath.Join(repoRoot, "docs", "ha-scenarios.md"))
 	require.NoError(t, err, "make scenarios-doc writes it")
 	header, rows, err := parseTable(string(data))

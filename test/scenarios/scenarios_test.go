@@ -43,6 +43,27 @@ func TestThreeZones(t *testing.T) {
 	step(t, "zone outage", s.zoneOutage)
 }
 
+// The hostile topologies, each its own cluster: nodes without zone labels (bare
+// metal, kind), a single zone, and two nodes for the controller's three
+// replicas. Our defaults must never turn a schedulable workload into Pending
+// pods, at creation or in a rollout.
+func TestHostileTopologies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cluster *devenv.ClusterOptions
+	}{
+		{"no-zones", devenv.NoZones()},
+		{"one-zone", devenv.OneZone()},
+		{"two-nodes", devenv.TwoNodes()},
+	} {
+		step(t, tc.name, func(t *testing.T) {
+			s := start(t, tc.name, tc.cluster)
+			step(t, "create", s.create)
+			step(t, "rollout", s.rollout)
+		})
+	}
+}
+
 // create installs the workloads and, once the scheduler has placed what it can,
 // records where the pods went. With the webhook nothing may stay Pending that
 // runs without it, and the zone spreads it injects must hold.
@@ -87,11 +108,9 @@ func (s *suite) create(t *testing.T) {
 // placement is a figure's note: the Ready pods' zones (or nodes without
 // zones), and the scheduler's reason for a pod it could not place.
 func (s *suite) placement(st state) string {
-	note := ""
+	note := fmt.Sprintf("on %d nodes", len(st.Hosts))
 	if s.zoned() {
 		note = "zones " + st.zoneLetters()
-	} else {
-		note = fmt.Sprintf("%d nodes", len(st.Hosts))
 	}
 	if st.Why != "" {
 		note += "; Pending: " + st.Why
