@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e sim run docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem
+.PHONY: all build controlplane test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -63,7 +63,7 @@ cachemem: controlplane
 
 ## unit: tests that need no control plane
 unit:
-	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim)
+	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim -e /test/scenarios)
 
 ## e2e: only the end-to-end suite
 e2e: controlplane
@@ -72,6 +72,14 @@ e2e: controlplane
 ## sim: only the simulated-cluster tests (scheduler, controller manager, kwok nodes, zonal volumes)
 sim: controlplane
 	go test -count=1 -v ./test/sim/...
+
+## scenarios: only the HA scenario suite (create, rollouts, drains, node failure, zone outage, hostile topologies)
+scenarios: controlplane
+	go test -count=1 -v ./test/scenarios/...
+
+## scenarios-doc: run the scenario suite and regenerate docs/ha-scenarios.md from its figures
+scenarios-doc: controlplane
+	SCENARIOS_DOC=$(CURDIR)/docs/ha-scenarios.md go test -count=1 -v ./test/scenarios/...
 
 ## run: local etcd + kube-apiserver + the webhook in a simulated 3-zone cluster, with kubeconfig and examples
 ## (ARGS="-cluster=no-zones", one-zone, two-nodes, or none for the API server alone)

@@ -1,0 +1,218 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Scenario names, as they appear in the figures and the doc.
+const (
+	scCreate      = "create"
+	scRollout     = "rolling update ×3"
+	scDrain       = "drain every node"
+	scNodeFailure = "node failure"
+	scZoneOutage  = "zone outage"
+)
+
+// Workloads. Each runs in two namespaces of every environment: one where the
+// webhook mutates and enforces, one its admin switched off.
+type workload struct {
+	Name     string // in the figures
+	NS       string // namespace prefix; the mode is appended
+	Kind     string // Deployment or StatefulSet
+	App      string // the pods' app label
+	File     string // relative to the repository root
+	Replicas int
+	// MinAvailable is the PodDisruptionBudget's, 0 without one.
+	MinAvailable int
+}
+
+var (
+	apiExample = workload{Name: "api (examples)", NS: "ex", Kind: "Deployment", App: "laminar-api",
+		File: "examples/api-good.yaml", Replicas: 3, MinAvailable: 2}
+	apiHelm = workload{Name: "api (Helm, nothing HA)", NS: "helm", Kind: "Deployment", App: "laminar-api",
+		File: "test/scenarios/testdata/helm-api.yaml", Replicas: 3}
+	controller = workload{Name: "controller (examples)", NS: "ex", Kind: "StatefulSet", App: "laminar-controller",
+		File: "examples/controller.yaml", Replicas: 3, MinAvailable: 1}
+	workloads = []workload{apiExample, apiHelm, controller}
+	apis      = []workload{apiExample, apiHelm}
+)
+
+// Modes: the webhook at work, or switched off for the namespace.
+const (
+	withWebhook    = "with"
+	withoutWebhook = "without"
+)
+
+var modes = []string{withWebhook, withoutWebhook}
+
+func (w workload) namespace(mode string) string { return w.NS + "-" + mode }
+
+// topology is one environment of the suite and what runs in it.
+type topology struct {
+	Name      string
+	Scenarios []scenario
+}
+
+type scenario struct {
+	Name      string
+	Workloads []workload
+}
+
+// plan is every scenario of the suite, in the order the doc lists them. The
+// hostile topologies only create and roll: what they show is whether the
+// defaults leave pods Pending, not how failures play out.
+var plan = []topology{
+	{Name: "three-zones", Scenarios: []scenario{
+		{scCreate, workloads},
+		{scRollout, apis},
+		{scDrain, workloads},
+		{scNodeFailure, workloads},
+		{scZoneOutage, workloads},
+	}},
+	{Name: "no-zones", Scenarios: []scenario{{scCreate, workloads}, {scRollout, apis}}},
+	{Name: "one-zone", Scenarios: []scenario{{scCreate, workloads}, {scRollout, apis}}},
+	{Name: "two-nodes", Scenarios: []scenario{{scCreate, workloads}, {scRollout, apis}}},
+}
+
+// rowKey names one row of the figures table.
+type rowKey struct {
+	Scenario, Topology, Workload, Mode string
+}
+
+func planRows() []rowKey {
+	var rows []rowKey
+	for _, tp := range plan {
+		for _, sc := range tp.Scenarios {
+			for _, w := range sc.Workloads {
+				for _, m := range modes {
+					rows = append(rows, rowKey{sc.Name, tp.Name, w.Name, m})
+				}
+			}
+		}
+	}
+	return rows
+}
+
+// figure is what one scenario measured for one workload in one mode.
+type figure struct {
+	Replicas int
+	// MinReady is the fewest Ready pods seen by the watch during the scenario
+	// (at its end for create).
+	MinReady int
+	// ZoneSkew is the largest difference in Ready pods between two zones that
+	// have a schedulable node, after the scenario; -1 without zone labels.
+	ZoneSkew int
+	// PerHost is the most Ready pods on one node after the scenario.
+	PerHost int
+	// Pending counts the pods left Pending (unscheduled) at the end.
+	Pending int
+	// Recover is how long until every replica was Ready again (or Ready at all,
+	// for create); negative when it was not within the scenario.
+	Recover time.Duration
+	// Note says what the numbers alone do not: where the pods went, why a
+	// replica did not come back.
+	Note string
+}
+
+func (f figure) String() string {
+	skew := "n/a"
+	if f.ZoneSkew >= 0 {
+		skew = fmt.Sprint(f.ZoneSkew)
+	}
+	return fmt.Sprintf("minReady=%d/%d zoneSkew=%s perHost=%d pending=%d recover=%s note=%q",
+		f.MinReady, f.Replicas, skew, f.PerHost, f.Pending, f.recoverText(), f.Note)
+}
+
+func (f figure) recoverText() string {
+	if f.Recover < 0 {
+		return "not recovered"
+	}
+	return f.Recover.Round(100 * time.Millisecond).String()
+}
+
+// book collects the figures of a run.
+type book struct {
+	mu   sync.Mutex
+	rows map[rowKey]figure
+}
+
+var figures = &book{rows: map[rowKey]figure{}}
+
+func (b *book) record(k rowKey, f figure) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.rows[k] = f
+}
+
+// missing are the planned rows without figures (a -run filter, a failure).
+func (b *book) missing() []rowKey {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []rowKey
+	for _, k := range planRows() {
+		if _, ok := b.rows[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Markers around the generated table, so the unit test finds it.
+const (
+	tableBegin = "<!-- figures:begin (generated by make scenarios-doc; do not edit) -->"
+	tableEnd   = "<!-- figures:end -->"
+)
+
+var tableHeader = []string{"scenario", "topology", "workload", "webhook", "min Ready", "max zone skew",
+	"max pods per node", "Pending", "time to recover", "note"}
+
+// table renders the figures in plan order.
+func (b *book) table() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var s strings.Builder
+	s.WriteString(tableBegin + "\n")
+	s.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n")
+	s.WriteString("|" + strings.Repeat("---|", len(tableHeader)) + "\n")
+	for _, k := range planRows() {
+		f := b.rows[k]
+		skew := "n/a (no zones)"
+		if f.ZoneSkew >= 0 {
+			skew = fmt.Sprint(f.ZoneSkew)
+		}
+		cells := []string{k.Scenario, k.Topology, k.Workload, k.Mode,
+			fmt.Sprintf("%d of %d", f.MinReady, f.Replicas), skew, fmt.Sprint(f.PerHost),
+			fmt.Sprint(f.Pending), f.recoverText(), strings.ReplaceAll(f.Note, "|", "/")}
+		s.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	s.WriteString(tableEnd + "\n")
+	return s.String()
+}
+
+// parseTable returns the rows of the generated table in doc, without the
+// header and separator lines.
+func parseTable(doc string) (header []string, rows [][]string, err error) {
+	begin, end := strings.Index(doc, tableBegin), strings.Index(doc, tableEnd)
+	if begin < 0 || end < begin {
+		return nil, nil, fmt.Errorf("no generated table between %q and %q", tableBegin, tableEnd)
+	}
+	lines := strings.Split(strings.TrimSpace(doc[begin+len(tableBegin):end]), "\n")
+	if len(lines) < 2 {
+		return nil, nil, fmt.Errorf("table has %d lines, want a header and a separator at least", len(lines))
+	}
+	split := func(line string) []string {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		return cells
+	}
+	header = split(lines[0])
+	for _, l := range lines[2:] {
+		rows = append(rows, split(l))
+	}
+	return header, rows, nil
+}
