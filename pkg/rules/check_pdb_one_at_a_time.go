@@ -15,7 +15,8 @@ import (
 // controller's 2) let one pod go at a time, a third of three. A budget that
 // lets more than a third of the replicas be evicted at once leaves a drain
 // free to take most of the workload; at larger counts a third scales with it.
-// Budgets that keep nobody are pdb-keeps-one's.
+// Budgets that keep nobody are pdb-keeps-one's. Only the api's: the controller
+// serves from one leader, and the guide's minAvailable 1 holds at any count.
 func checkPDBOneAtATime(obj runtime.Object, target *workload.Workload, _ *policy.Policy) field.ErrorList {
 	pdb, ok := asPDB(obj)
 	if !ok {
