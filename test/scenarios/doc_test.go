@@ -91,6 +91,22 @@ shortened timers; the suite asserts HA properties, never times.
   return. The suite keeps the upstream defaults of these flags.
 - The simulated cluster has no kubelet: probes, preStop hooks and grace periods are not exercised, and a pod is
   Ready as soon as it is bound to a Ready node.
+## Before the fixes: the same suite against the defaults of before
+
+Measured once, by hand, on 2026-12-02 with ` + "`E2E_WEBHOOK_BINARY`" + ` set to a webhook built from this tree with
+the node-aware defaults taken out (nodes treated as unknown, no ` + "`matchLabelKeys`" + ` or ` + "`nodeTaintsPolicy`" + ` on the
+api's spread, no controller zone spread) — that is, the defaults the issue found. The suite fails, as it should:
+
+| scenario | topology | workload | webhook | result |
+|---|---|---|---|---|
+| rolling update ×3 | three-zones | api (examples) | with (before) | zones abc → **abb** → abc: max zone skew **2** after a rollout (old and new ReplicaSets counted together) |
+| rolling update ×3 | three-zones | api (Helm, nothing HA) | with (before) | zones abc → **acc** → abc: skew **2** |
+| create | no-zones | api (examples), api (Helm) | with (before) | **3 of 3 Pending**: "6 node(s) didn't match pod topology spread constraints (missing required label)" |
+| create | no-zones | the same | without | 3 of 3 Ready |
+
+The suite stopped at those failures, so the zone outage, the two-node controller and the one-zone cluster
+were not run against the old defaults; their hazards (replacements unschedulable in an outage, a third
+controller replica Pending on two hosts) are the ones the issue's prototype reported.
 `)
 	return s.String()
 }
