@@ -59,6 +59,14 @@ type Cache struct {
 	// reader answers the View methods: the cache itself, except in tests.
 	reader client.Reader
 	synced atomic.Bool
+
+	// nodes is what Nodes last computed, kept while nodesChanged is unset: every
+	// admission request asks, and listing every Node for each would cost
+	// O(nodes) copies per request. Start sets nodesWatched and clears the memo
+	// on every Node event; without it (tests) nothing is kept.
+	nodes        atomic.Pointer[rules.Nodes]
+	nodesChanged atomic.Bool
+	nodesWatched atomic.Bool
 }
 
 // namespaceMeta is a metadata-only Namespace: labels are all the webhook reads,
@@ -108,8 +116,18 @@ func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 func (c *Cache) Start(ctx context.Context) error {
 	for _, obj := range []client.Object{namespaceMeta(), &appsv1.Deployment{}, &appsv1.StatefulSet{},
 		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &corev1.Node{}} {
-		if _, err := c.cache.GetInformer(ctx, obj); err != nil {
+		inf, err := c.cache.GetInformer(ctx, obj)
+		if err != nil {
 			return fmt.Errorf("watch %T: %w", obj, err)
+		}
+		if _, isNode := obj.(*corev1.Node); isNode {
+			changed := func(any) { c.nodesChanged.Store(true) }
+			if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+				AddFunc: changed, DeleteFunc: changed, UpdateFunc: func(_, o any) { changed(o) },
+			}); err != nil {
+				return fmt.Errorf("watch nodes: %w", err)
+			}
+			c.nodesWatched.Store(true)
 		}
 	}
 	errc := make(chan error, 1)
@@ -141,13 +159,22 @@ func (c *Cache) Labels(ctx context.Context, name string) (map[string]string, boo
 	return ns.Labels, true
 }
 
-// Nodes implements admit.NodeSource (rules.NodesOf).
+// Nodes implements admit.NodeSource (rules.NodesOf), computed again only
+// after a Node changed.
 func (c *Cache) Nodes(ctx context.Context) rules.Nodes {
+	if n := c.nodes.Load(); n != nil && c.nodesWatched.Load() && !c.nodesChanged.Load() {
+		return *n
+	}
+	// Cleared before the list, so that a change during it is seen next time.
+	c.nodesChanged.Store(false)
 	var list corev1.NodeList
 	if err := c.reader.List(ctx, &list); err != nil {
+		c.nodesChanged.Store(true)
 		return rules.Nodes{}
 	}
-	return rules.NodesOf(list.Items)
+	n := rules.NodesOf(list.Items)
+	c.nodes.Store(&n)
+	return n
 }
 
 // EnforcedSince implements admit.EnforcementHistory from the namespace's
