@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
 	"testing"
 	"time"
-
-	"github.com/go-logr/logr"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/laminar/ha-webhook/internal/devenv"
 )
@@ -23,42 +19,11 @@ func TestMain(m *testing.M) {
 
 func runMain(m *testing.M) int {
 	flag.Parse()
-	root, err := devenv.FindRepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		return 1
-	}
-	assets := devenv.AssetsDir(root, "")
-	if err := devenv.CheckAssets(assets); err != nil {
-		// Never skip silently: a green run must mean the webhook was exercised.
-		fmt.Fprintf(os.Stderr, `e2e: FAIL: %v
-
-The e2e suite needs a real kube-apiserver, etcd and kubectl. Build them once with
-
-    make controlplane
-
-(or point KUBEBUILDER_ASSETS at a directory holding them), then run
-
-    make e2e
-`, err)
-		return 1
-	}
-
-	logf := func(string, ...any) {}
-	if testing.Verbose() {
-		logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	ctrllog.SetLogger(logr.Discard())
-	env, err = devenv.Start(ctx, devenv.Options{
-		RepoRoot:      root,
-		AssetsDir:     assets,
-		WebhookBinary: os.Getenv("E2E_WEBHOOK_BINARY"), // empty: build ./cmd/webhook
-		WebhookArgs:   []string{"--log-level=debug"},
-		WorkDir:       os.Getenv("E2E_WORK_DIR"), // empty: a temp dir removed afterwards; set it to keep the webhook log
-		Logf:          logf,
-	})
-	cancel()
+	var err error
+	env, err = devenv.StartSuite(devenv.Options{
+		WebhookArgs: []string{"--log-level=debug"},
+		WorkDir:     os.Getenv("E2E_WORK_DIR"), // empty: a temp dir removed afterwards; set it to keep the webhook log
+	}, testing.Verbose())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL: cannot start the environment:", err)
 		return 1

@@ -48,28 +48,14 @@ type suite struct {
 // when the test ends.
 func start(t *testing.T, topo string, o *devenv.ClusterOptions) *suite {
 	t.Helper()
-	assets := devenv.AssetsDir(repoRoot, "")
-	for _, check := range []func(string) error{devenv.CheckAssets, devenv.CheckClusterAssets} {
-		// Never skip: a green run must mean the scenarios ran.
-		require.NoError(t, check(assets), "build the binaries once with `make controlplane`")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin, err := webhook(ctx)
 	require.NoError(t, err)
-	logf := func(string, ...any) {}
-	if testing.Verbose() && os.Getenv("SCENARIOS_DEBUG") != "" {
-		logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	}
 	o.TolerationSeconds = tolerationSeconds
 	began := time.Now()
-	env, err := devenv.Start(ctx, devenv.Options{
-		RepoRoot:      repoRoot,
-		AssetsDir:     assets,
-		WebhookBinary: bin,
-		Logf:          logf,
-		Cluster:       o,
-	})
+	env, err := devenv.StartSuite(devenv.Options{RepoRoot: repoRoot, WebhookBinary: bin, Cluster: o},
+		testing.Verbose() && os.Getenv("SCENARIOS_DEBUG") != "")
 	require.NoError(t, err, "start the %s cluster", topo)
 	s := &suite{t: t, topo: topo, env: env}
 	t.Cleanup(func() {

@@ -1,15 +1,11 @@
 package sim
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
 	"testing"
 	"time"
-
-	"github.com/go-logr/logr"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/laminar/ha-webhook/internal/devenv"
 )
@@ -24,34 +20,8 @@ func TestMain(m *testing.M) {
 
 func runMain(m *testing.M) int {
 	flag.Parse()
-	root, err := devenv.FindRepoRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "sim:", err)
-		return 1
-	}
-	assets := devenv.AssetsDir(root, "")
-	for _, check := range []func(string) error{devenv.CheckAssets, devenv.CheckClusterAssets} {
-		if err := check(assets); err != nil {
-			// Never skip silently: a green run must mean the cluster ran.
-			fmt.Fprintf(os.Stderr, "sim: FAIL: %v\n\nBuild the binaries once with `make controlplane`.\n", err)
-			return 1
-		}
-	}
-	logf := func(string, ...any) {}
-	if testing.Verbose() {
-		logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	}
-	ctrllog.SetLogger(logr.Discard())
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	env, err = devenv.Start(ctx, devenv.Options{
-		RepoRoot:      root,
-		AssetsDir:     assets,
-		WebhookBinary: os.Getenv("E2E_WEBHOOK_BINARY"), // empty: build ./cmd/webhook
-		WorkDir:       os.Getenv("E2E_WORK_DIR"),       // empty: a temp dir removed afterwards
-		Logf:          logf,
-		Cluster:       devenv.ThreeZones(),
-	})
-	cancel()
+	var err error
+	env, err = devenv.StartSuite(devenv.Options{Cluster: devenv.ThreeZones(), WorkDir: os.Getenv("E2E_WORK_DIR")}, testing.Verbose())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sim: FAIL: cannot start the simulated cluster:", err)
 		return 1
