@@ -33,6 +33,7 @@ Usage:
   laminar-ha-webhook serve [flags]          serve the mutating and validating webhook
   laminar-ha-webhook check -f PATH [flags]  judge manifests offline, as the webhook would (exit 1 on denials)
   laminar-ha-webhook mutate -f PATH [flags] print manifests with the webhook's HA defaults filled in
+  laminar-ha-webhook rules [--policy FILE]  list the rules with the actions a policy puts in force
   laminar-ha-webhook version                print the version
 
 Run "laminar-ha-webhook COMMAND -h" for a command's flags.
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(args[1:], os.Stdin, stdout, stderr)
 	case "mutate":
 		return mutateCmd(args[1:], os.Stdin, stdout, stderr)
+	case "rules":
+		return rulesCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "laminar-ha-webhook", version.Version)
 		return exitOK
@@ -129,6 +132,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	o.Policy = store.Current
 	o.Log = log
+	if rules := store.Current().Rules; len(rules) > 0 {
+		log.Info("policy sets rule actions", "path", *policyPath, "ruleActions", rules)
+	}
 	if *policyPath != "" {
 		o.Background = append(o.Background, func(ctx context.Context) error {
 			store.Watch(ctx, *reloadEvery, func(r policy.ReloadResult) {
@@ -140,7 +146,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 				}
 				metrics.PolicyReloads.WithLabelValues("success").Inc()
 				metrics.PolicyValid.Set(1)
-				log.Info("policy reloaded", "path", *policyPath)
+				log.Info("policy reloaded", "path", *policyPath, "ruleActions", store.Current().Rules)
 			})
 			return nil
 		})

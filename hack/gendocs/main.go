@@ -8,7 +8,7 @@ import (
 )
 
 func main() {
-	if _, err := os.Stdout.Write(ruledocs.Markdown()); err != nil {
+	if _, err := os.Stdout.Write(ruledocs.Markdown(nil)); err != nil {
 		os.Exit(1)
 	}
 }

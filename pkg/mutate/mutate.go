@@ -24,7 +24,7 @@ import (
 func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
 	for r := range rules.Defaults() {
-		if !r.AppliesTo(w) {
+		if !r.AppliesTo(w) || !r.On(p) {
 			continue
 		}
 		if ex.Covers(r.ID, s.Now) {

@@ -170,6 +170,28 @@ func TestExemptedDefaultsAreNotApplied(t *testing.T) {
 	assert.Contains(t, res.Applied, "set-api-prestop")
 }
 
+// TestDefaultsThePolicyTurnsOffAreNotApplied: a default set to off in the
+// policy's rules map fills nothing, for every workload; the others still fill.
+func TestDefaultsThePolicyTurnsOffAreNotApplied(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "api-minimal.yaml"))
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	p := policy.Default()
+	p.Rules["set-api-prestop"] = policy.RuleOff
+	res, err := mutate.Object(obj, nil, p, rules.Situation{Now: testNow})
+	require.NoError(t, err)
+	assert.NotContains(t, res.Applied, "set-api-prestop")
+	assert.Empty(t, res.Exempted, "off is not an exemption")
+	assert.Nil(t, res.Object.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Lifecycle)
+	assert.Contains(t, res.Applied, "set-api-grace-period")
+
+	p.Rules["set-api-prestop"] = policy.RuleDefault
+	res, err = mutate.Object(obj, nil, p, rules.Situation{Now: testNow})
+	require.NoError(t, err)
+	assert.Contains(t, res.Applied, "set-api-prestop", "default is the catalog's action: on")
+}
+
 // TestPatchIsDeterministic: the same object always gets the same patch, so
 // responses and debug logs can be compared across runs.
 func TestPatchIsDeterministic(t *testing.T) {

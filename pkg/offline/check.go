@@ -41,6 +41,7 @@ type Options struct {
 // are not Laminar's, and kinds the webhook does not judge, are skipped.
 func Check(srcs []Source, opts Options) *report.Report {
 	r := report.New(report.Tool{Name: ToolName, Version: version.Version}, !opts.AsWritten)
+	r.Policy = opts.Policy
 	sources, e := newEngine(srcs, opts)
 	for _, src := range sources {
 		if src.Err != nil {

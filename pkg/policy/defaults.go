@@ -19,6 +19,7 @@ func Default() *Policy {
 		Kind:                           Kind,
 		TreatKubernetesDefaultsAsUnset: &yes,
 		Enforcement:                    Enforcement{Mode: ModeDeny, Mutate: MutateOn, Ratchet: true},
+		Rules:                          map[string]RuleAction{},
 		API: APIPolicy{
 			ContainerName: "api",
 			Replicas:      Replicas{Min: 2, Recommended: 3},

@@ -21,6 +21,7 @@ func Parse(data []byte) (*Policy, error) {
 		// default of the other type keeps a stale other half; clear it.
 		normalizeIntOrString(&p.API.RollingUpdate.MaxUnavailable)
 		normalizeIntOrString(&p.API.RollingUpdate.MaxSurge)
+		normalizeRules(p.Rules)
 	}
 	if errs := p.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("policy is invalid: %w", errs.ToAggregate())

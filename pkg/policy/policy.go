@@ -43,6 +43,11 @@ type Policy struct {
 
 	API        APIPolicy        `json:"api"`
 	Controller ControllerPolicy `json:"controller"`
+
+	// Rules sets single rules' actions by ID over the catalog's (docs/rules.md):
+	// deny, warn, audit or off for a check, default or off for a default. A team
+	// rolls one rule out softly here without putting a namespace on warn.
+	Rules map[string]RuleAction `json:"rules,omitempty"`
 }
 
 // Enforcement modes, as the namespace labels ha.laminar.io/enforce and

@@ -37,6 +37,7 @@ func ValidatePolicy(p *Policy) field.ErrorList {
 	errs = append(errs, ValidateEnforcement(p.Enforcement, field.NewPath("enforcement"))...)
 	errs = append(errs, ValidateExemptions(p.Exemptions, field.NewPath("exemptions"))...)
 	errs = append(errs, ValidateControllerPolicy(p.Controller, field.NewPath("controller"))...)
+	errs = append(errs, ValidateRules(p.Rules, field.NewPath("rules"))...)
 	return errs
 }
 

@@ -6,6 +6,8 @@ package report
 
 import (
 	"encoding/json"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
 )
 
 // SchemaVersion is the version of the JSON schema. It changes only when a field
@@ -44,6 +46,9 @@ type Report struct {
 	Objects []Object `json:"objects"`
 	// Errors lists inputs, documents and items that could not be read, in input order.
 	Errors []InputError `json:"errors"`
+	// Policy is the policy the objects were judged under (nil: the guide's
+	// defaults); SARIF lists its rules with the actions it puts in force.
+	Policy *policy.Policy `json:"-"`
 }
 
 // Tool names the program that wrote the report.
@@ -114,7 +119,8 @@ type Exemption struct {
 // Violation is one failed check.
 type Violation struct {
 	RuleID string `json:"ruleId"`
-	// Action is the rule's: "deny" or "warn".
+	// Action is the rule's in force: "deny", "warn" or "audit" (the catalog's,
+	// or the one the policy's rules map sets).
 	Action string `json:"action"`
 	// Outcome is what the webhook does with this violation: "deny", "warn",
 	// "audit" (a deny rule, warned in warn mode) or "exempt".

@@ -136,8 +136,9 @@ func SARIF(w io.Writer, r *Report) error {
 	index := map[string]int{}
 	for _, entry := range rules.All() {
 		rule := entry.Describe()
-		if rule.Action == rules.ActionDefault {
-			continue // defaults are filled in, never reported
+		rule.Action = rules.InForce(entry, r.Policy)
+		if rule.Action == rules.ActionDefault || rule.Action == rules.ActionOff {
+			continue // defaults are filled in, never reported; rules off never run
 		}
 		roles := make([]string, len(rule.Roles))
 		for i, role := range rule.Roles {

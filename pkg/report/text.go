@@ -40,7 +40,11 @@ func Text(w io.Writer, r *Report) error {
 			}
 			switch v.Outcome {
 			case OutcomeAudit:
-				b.WriteString("       (enforcement is warn here: the webhook would admit it with a warning)\n")
+				if v.Action == OutcomeAudit {
+					b.WriteString("       (the policy audits this rule: the webhook would admit it with a warning)\n")
+				} else {
+					b.WriteString("       (enforcement is warn here: the webhook would admit it with a warning)\n")
+				}
 			case OutcomeExempt:
 				reason := ""
 				if o.Exemption != nil {

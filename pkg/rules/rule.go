@@ -26,11 +26,16 @@ type Action string
 
 const (
 	// ActionDefault fills a value the user left unset.
-	ActionDefault Action = "default"
+	ActionDefault Action = policy.RuleDefault
 	// ActionDeny rejects the object.
-	ActionDeny Action = "deny"
+	ActionDeny Action = policy.RuleDeny
 	// ActionWarn admits the object with an admission warning.
-	ActionWarn Action = "warn"
+	ActionWarn Action = policy.RuleWarn
+	// ActionAudit admits the object with a "would deny" warning: the policy
+	// sets it on one rule to roll it out before it denies.
+	ActionAudit Action = policy.RuleAudit
+	// ActionOff does not run the rule (set by the policy only).
+	ActionOff Action = policy.RuleOff
 )
 
 // Situation is what a check sees besides the object and the policy. The engines

@@ -65,6 +65,11 @@ func testJudge(t *testing.T, now time.Time) {
 	stamp := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
 	ratchetOff := policy.Default()
 	ratchetOff.Enforcement.Ratchet = false
+	withRule := func(id string, action policy.RuleAction) *policy.Policy {
+		p := policy.Default()
+		p.Rules[id] = action
+		return p
+	}
 	exemptFor := func(d *appsv1.Deployment, rules, reason, until string) *appsv1.Deployment {
 		d = d.DeepCopy()
 		d.Annotations = map[string]string{"ha.laminar.io/exempt": rules}
@@ -144,6 +149,27 @@ func testJudge(t *testing.T, now time.Time) {
 			obj: exemptFor(withReplicas(compliant(t), 1), "api-zone-spread", "r", ""),
 			old: exemptFor(withReplicas(compliant(t), 1), "api-zone-spread", "r", ""), mode: policy.ModeDeny,
 			want: map[validate.Outcome][]string{validate.OutcomeRatchet: {"replicas-min"}}, warnings: 1},
+		{name: "a rule the policy puts on audit is warned as would-deny in a deny namespace",
+			obj: withReplicas(compliant(t), 1), mode: policy.ModeDeny, policy: withRule("replicas-min", policy.RuleAudit),
+			want: map[validate.Outcome][]string{validate.OutcomeAudit: {"replicas-min"}}, warnings: 1},
+		{name: "a rule the policy puts on warn only warns",
+			obj: withReplicas(compliant(t), 1), mode: policy.ModeDeny, policy: withRule("replicas-min", policy.RuleWarn),
+			want: map[validate.Outcome][]string{validate.OutcomeWarn: {"replicas-min"}}, warnings: 1},
+		{name: "a rule the policy turns off is not run",
+			obj: withReplicas(compliant(t), 1), mode: policy.ModeDeny, policy: withRule("replicas-min", policy.RuleOff),
+			want: map[validate.Outcome][]string{}},
+		{name: "turning one rule off leaves the others denying",
+			obj: withReplicas(compliant(t), 1), mode: policy.ModeDeny, policy: withRule("replicas-recommended", policy.RuleOff),
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-min"}}},
+		{name: "a warning the policy makes a denial denies",
+			obj: withReplicas(compliant(t), 2), mode: policy.ModeDeny, policy: withRule("replicas-recommended", policy.RuleDeny),
+			want: map[validate.Outcome][]string{validate.OutcomeDeny: {"replicas-recommended"}}},
+		{name: "such a denial is audited in a warn namespace",
+			obj: withReplicas(compliant(t), 2), mode: policy.ModeWarn, policy: withRule("replicas-recommended", policy.RuleDeny),
+			want: map[validate.Outcome][]string{validate.OutcomeAudit: {"replicas-recommended"}}, warnings: 1},
+		{name: "an exemption still excuses a rule on audit",
+			obj: exemptFor(withReplicas(compliant(t), 1), "replicas-min", "r", ""), mode: policy.ModeDeny, policy: withRule("replicas-min", policy.RuleAudit),
+			want: map[validate.Outcome][]string{validate.OutcomeExempt: {"replicas-min"}}},
 		{name: "unexpired exemption holds", obj: exemptFor(withReplicas(compliant(t), 1), "replicas-min", "r", stamp(time.Second)), mode: policy.ModeDeny,
 			want: map[validate.Outcome][]string{validate.OutcomeExempt: {"replicas-min"}}},
 	}

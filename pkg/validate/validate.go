@@ -36,10 +36,11 @@ type Violation struct {
 func violations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) []Violation {
 	var out []Violation
 	for r := range rules.Checks() {
-		if !r.AppliesTo(w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
+		action := r.ActionIn(p)
+		if action == rules.ActionOff || !r.AppliesTo(w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
 			continue
 		}
-		out = appendViolations(out, r.ID, r.Action, r.Judge(w, p, s))
+		out = appendViolations(out, r.ID, action, r.Judge(w, p, s))
 	}
 	return out
 }
@@ -57,7 +58,8 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 	budgets := s.View.BudgetsSelecting(s.Ctx, w.Meta.Namespace, w.Template.Labels)
 	var out []Violation
 	for r := range rules.RelatedChecks() {
-		if !r.AppliesTo(rules.KindPodDisruptionBudget, w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
+		action := r.ActionIn(p)
+		if action == rules.ActionOff || !r.AppliesTo(rules.KindPodDisruptionBudget, w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
 			continue
 		}
 		for i := range budgets {
@@ -66,7 +68,7 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 				errs = append(errs, field.Invalid(at, w.Replicas(),
 					fmt.Sprintf("PodDisruptionBudget %s %s: %s", budgets[i].Name, e.Field, e.Detail)))
 			}
-			out = appendViolations(out, r.ID, r.Action, errs)
+			out = appendViolations(out, r.ID, action, errs)
 		}
 	}
 	return out
@@ -104,8 +106,8 @@ func relatedViolations(obj runtime.Object, kind string, target *workload.Workloa
 	}
 	var out []Violation
 	for r := range rules.RelatedChecks() {
-		if r.AppliesTo(kind, target) {
-			out = appendViolations(out, r.ID, r.Action, r.Judge(obj, target, p))
+		if action := r.ActionIn(p); action != rules.ActionOff && r.AppliesTo(kind, target) {
+			out = appendViolations(out, r.ID, action, r.Judge(obj, target, p))
 		}
 	}
 	if hpa, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok && hpa != nil {

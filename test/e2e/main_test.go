@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,15 +14,33 @@ import (
 // env is the one control plane + webhook every test talks to.
 var env *devenv.Env
 
+// policyFile is the webhook's policy file; basePolicy (the guide's defaults) is
+// in it except while a serial test puts another in force.
+var policyFile string
+
+const basePolicy = "apiVersion: ha.laminar.io/v1alpha1\nkind: Policy\n"
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
 
 func runMain(m *testing.M) int {
 	flag.Parse()
-	var err error
+	policyDir, err := os.MkdirTemp("", "laminar-e2e-policy-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL:", err)
+		return 1
+	}
+	defer os.RemoveAll(policyDir)
+	policyFile = filepath.Join(policyDir, "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(basePolicy), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL:", err)
+		return 1
+	}
 	env, err = devenv.StartSuite(devenv.Options{
-		WebhookArgs: []string{"--log-level=debug"},
+		// The policy is the guide's until a serial test rewrites it; the webhook
+		// looks at it often so that such a test waits little.
+		WebhookArgs: []string{"--log-level=debug", "--policy", policyFile, "--policy-reload-interval=100ms"},
 		WorkDir:     os.Getenv("E2E_WORK_DIR"), // empty: a temp dir removed afterwards; set it to keep the webhook log
 	}, testing.Verbose())
 	if err != nil {
