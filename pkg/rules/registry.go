@@ -85,6 +85,8 @@ var checks = []Check{
 		Summary: "The main container has a liveness probe."}, Action: ActionDeny, Judge: checkAPILivenessProbe},
 	{Meta: Meta{ID: "api-liveness-aggressive", Roles: api, Section: secProbes,
 		Summary: "The liveness probe is far more eager than the guide's: failureThreshold 1, or no initial delay and no startup probe."}, Action: ActionWarn, Judge: checkAPILivenessAggressive},
+	{Meta: Meta{ID: "api-startup-probe", Roles: api, Section: secProbes,
+		Summary: "A liveness probe with no startup probe: the liveness probe alone bounds the start (delay + period × failures), and a slower start is restarted, often in a loop. A warning: a fast image needs none."}, Action: ActionWarn, Judge: checkAPIStartupProbe},
 	{Meta: Meta{ID: "api-prestop-within-grace", Roles: api, Section: secShutdown,
 		Summary: "The preStop delay is shorter than terminationGracePeriodSeconds."}, Action: ActionDeny, Judge: checkAPIPreStopWithinGrace},
 	{Meta: Meta{ID: "api-graceful-shutdown", Roles: api, Section: secShutdown,

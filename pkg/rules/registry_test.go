@@ -311,6 +311,16 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 				}), def()
 			},
 		},
+		"api-startup-probe": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.APIDeployment(func(d *appsv1.Deployment) {
+					c := &d.Spec.Template.Spec.Containers[0]
+					c.StartupProbe = nil
+					c.LivenessProbe.InitialDelaySeconds, c.LivenessProbe.PeriodSeconds, c.LivenessProbe.FailureThreshold = 120, 30, 10
+					d.Spec.Template.Spec.Containers = append([]corev1.Container{{Name: "envoy", Image: "envoy"}}, *c)
+				}), def()
+			},
+		},
 		"api-graceful-shutdown": {
 			func() (runtime.Object, *policy.Policy) {
 				return rules.APIDeployment(func(d *appsv1.Deployment) {
