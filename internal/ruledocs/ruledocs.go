@@ -73,7 +73,32 @@ func Markdown(p *policy.Policy) []byte {
 				r.ID, r.roles(), r.kinds(), r.ActionText(), r.Section, strings.ReplaceAll(r.Summary, "|", `\|`))
 		}
 	}
+	writeGuide(&b)
 	return b.Bytes()
+}
+
+// writeGuide renders the guide item by item with the rules that judge each,
+// then the items no rule judges and why.
+func writeGuide(b *bytes.Buffer) {
+	b.WriteString("\n## The guide, item by item\n\n")
+	b.WriteString("Every value and sentence of the [HA guide](../../shared/laminar-ha-guide.txt) and the rules that fill or judge it.\n\n")
+	b.WriteString("| Guide section | Item | Rules |\n|---|---|---|\n")
+	var notJudged []GuideItem
+	for _, g := range Guide {
+		if g.NotJudged != "" {
+			notJudged = append(notJudged, g)
+			continue
+		}
+		ids := make([]string, len(g.Rules))
+		for i, id := range g.Rules {
+			ids[i] = "`" + id + "`"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", g.Section, strings.ReplaceAll(g.Item, "|", `\|`), strings.Join(ids, ", "))
+	}
+	b.WriteString("\n## Not judged, and why\n\n")
+	for _, g := range notJudged {
+		fmt.Fprintf(b, "- **%s** (%s): %s.\n", g.Item, g.Section, g.NotJudged)
+	}
 }
 
 // Text writes one line per rule for a terminal: ID, action in force, roles, kinds.

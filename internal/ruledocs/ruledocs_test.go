@@ -61,3 +61,26 @@ func TestEveryRuleIsDocumented(t *testing.T) {
 		assert.Equal(t, r.Summary, strings.ReplaceAll(strings.TrimSpace(cells[5]), `\|`, "|"), "%s: summary", r.ID)
 	}
 }
+
+// TestGuideItemsNameRealRules: every rule the guide table names MUST exist, every
+// item MUST either name rules or say why it is not judged (never both), and
+// every rule but the exemption machinery MUST answer to some line of the guide,
+// so a new rule cannot be added without saying which line it serves.
+func TestGuideItemsNameRealRules(t *testing.T) {
+	served := map[string]bool{}
+	for _, g := range ruledocs.Guide {
+		assert.NotEqual(t, len(g.Rules) > 0, g.NotJudged != "", "%s › %s: rules or a reason, exactly one", g.Section, g.Item)
+		for _, id := range g.Rules {
+			_, ok := rules.ByID(id)
+			assert.True(t, ok, "%s › %s names %s, which no rule has", g.Section, g.Item, id)
+			served[id] = true
+		}
+	}
+	for _, r := range rules.All() {
+		id := r.Describe().ID
+		if strings.HasPrefix(id, "exemption-") {
+			continue
+		}
+		assert.True(t, served[id], "rule %s answers to no item of ruledocs.Guide", id)
+	}
+}
