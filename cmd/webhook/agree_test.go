@@ -24,6 +24,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/offline"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/report"
+	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
@@ -125,6 +126,16 @@ func TestCLIAgreesWithWebhook(t *testing.T) {
 			require.Len(t, outDocs, len(inDocs), "mutate prints every document")
 
 			ns := namespacesOf(t, inDocs)
+			// The file's workloads, budgets and autoscalers are the cluster of
+			// both sides, as its Namespaces are.
+			var all []manifest.Object
+			for _, doc := range inDocs {
+				if content, err := doc.Objects(); err == nil {
+					all = append(all, content.Objects...)
+				}
+			}
+			view, err := offline.ClusterView(all)
+			require.NoError(t, err)
 			seen := 0
 			for d, doc := range inDocs {
 				content, err := doc.Objects()
@@ -138,7 +149,7 @@ func TestCLIAgreesWithWebhook(t *testing.T) {
 					if o.Typed == nil && o.Err == nil {
 						continue // not a kind the webhook configurations send
 					}
-					wh := webhook(t, p, ns, o)
+					wh := webhook(t, p, ns, view, o)
 					cliObj, found := findObject(rep, doc.Index, o.Item)
 					switch {
 					case o.Err != nil:
@@ -246,7 +257,7 @@ type webhookResult struct {
 const auditPrefix = validate.PrefixAudit
 
 // webhook sends one object through admit.Mutator and admit.Validator as a CREATE.
-func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Object) webhookResult {
+func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, view rules.View, o manifest.Object) webhookResult {
 	t.Helper()
 	ctx := context.Background()
 	src := admit.Static(p)
@@ -266,7 +277,7 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Obje
 		}}
 	}
 	var r webhookResult
-	r.mutate = (admit.NewMutator(admit.Config{Policy: src, Namespaces: ns, Access: clusterAdmin{}})).Handle(ctx, req(o.JSON))
+	r.mutate = (admit.NewMutator(admit.Config{Policy: src, Namespaces: ns, Cluster: view, Access: clusterAdmin{}})).Handle(ctx, req(o.JSON))
 	if o.Err != nil {
 		return r
 	}
@@ -295,7 +306,7 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, o manifest.Obje
 	require.Len(t, content.Objects, 1)
 	r.mutated = content.Objects[0].Typed
 
-	r.validate = (admit.NewValidator(admit.Config{Policy: src, Namespaces: ns, Access: clusterAdmin{}})).Handle(ctx, req(patched))
+	r.validate = (admit.NewValidator(admit.Config{Policy: src, Namespaces: ns, Cluster: view, Access: clusterAdmin{}})).Handle(ctx, req(patched))
 	r.enforce = r.validate.AuditAnnotations[admit.AuditMode]
 	r.exempted = splitList(r.validate.AuditAnnotations[admit.AuditExempted])
 	if !r.validate.Allowed {

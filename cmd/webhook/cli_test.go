@@ -233,7 +233,8 @@ func TestStdin(t *testing.T) {
 
 	code, stdout, _ = cli(t, openFile(t, "examples/api-good.yaml"), "check", "-f", "-")
 	assert.Equal(t, exitOK, code)
-	assert.Contains(t, stdout, "<stdin>:10: document 1: Deployment laminar-api: ok")
+	assert.Contains(t, stdout, "<stdin>:10: document 1: Deployment laminar-api: allowed with warnings\n  WARN [pdb-missing]",
+		"no budget in the input: none in the cluster it stands for")
 
 	// Files and stdin mix, in the order given.
 	code, stdout, _ = cli(t, openFile(t, "examples/api-good.yaml"), "check", "-o", "json", "-f", "examples/controller.yaml", "-f", "-")

@@ -69,15 +69,16 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWrit
 	}
 	loc := manifest.NewLocator(doc)
 	for _, o := range pd.content.Objects {
-		if o.Typed == nil && o.Err == nil {
-			continue // a kind the webhook does not judge
-		}
 		start := loc.Object(o.Item)
 		if o.Err != nil {
 			r.AddError(report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: start.Line, Message: o.Err.Error()})
 			continue
 		}
-		j, err := e.judge(o, asWritten)
+		judge := e.judgeRelated
+		if o.Typed != nil {
+			judge = func(o manifest.Object) (*judged, error) { return e.judge(o, asWritten) }
+		}
+		j, err := judge(o)
 		if err != nil {
 			r.AddError(report.InputError{File: file, Document: doc.Index, Item: o.Item, Line: start.Line, Message: err.Error()})
 			continue
@@ -99,7 +100,7 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWrit
 			Name:       w.Name,
 			Role:       string(w.Role),
 			Enforce:    j.Validation.Switch.Mode,
-			Mutate:     j.Mutation.Switch.Mode,
+			Mutate:     j.Mutation.Switch.Mode, // empty for a budget or an autoscaler: nothing mutates them
 			Notes:      j.Notes(),
 		}
 		if res := j.Mutation.Mutation; res != nil {

@@ -10,11 +10,16 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/cluster"
 	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
@@ -49,8 +54,10 @@ var switchLabels = []string{policy.LabelMode, policy.LabelMutate}
 // the pull request, and a Namespace in it must not switch its own check off.
 // ignored lists, per namespace, the labels dropped, for the objects' notes.
 //
-// The Nodes among them play the cluster's nodes (zone defaults, warnings).
-func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, ignored map[string][]string) {
+// The Nodes among them play the cluster's nodes (zone defaults, warnings), and
+// the workloads, PodDisruptionBudgets and HorizontalPodAutoscalers its stored
+// objects (cluster, for the budget and autoscaler rules).
+func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, cluster []manifest.Object, ignored map[string][]string) {
 	ns, ignored = Namespaces{}, map[string][]string{}
 	out = make([]parsedSource, 0, len(srcs))
 	for _, src := range srcs {
@@ -62,6 +69,7 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nod
 					pd.content, pd.err = doc.Objects()
 				}
 				for _, o := range pd.content.Objects {
+					cluster = append(cluster, o)
 					var node corev1.Node
 					if o.GVK == corev1.SchemeGroupVersion.WithKind("Node") && kubejson.Unmarshal(o.JSON, &node) == nil {
 						nodes = append(nodes, node)
@@ -87,8 +95,66 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nod
 		}
 		out = append(out, ps)
 	}
-	return out, ns, nodes, ignored
+	return out, ns, nodes, cluster, ignored
 }
+
+// ClusterView is the cluster the objects make up for the rules that read one
+// (budgets, autoscalers, the workloads they govern): as kubectl apply would
+// leave it, a later object of the same kind, namespace and name replacing an
+// earlier one. Kinds the view does not hold, unnamed objects and objects that
+// cannot be read are left out.
+func ClusterView(objs []manifest.Object) (*cluster.Cache, error) {
+	type key struct {
+		gvk             schema.GroupVersionKind
+		namespace, name string
+	}
+	index := map[key]int{}
+	var stored []client.Object
+	for _, o := range objs {
+		obj := clusterObject(o)
+		if obj == nil || obj.GetName() == "" {
+			continue
+		}
+		k := key{o.GVK, obj.GetNamespace(), obj.GetName()}
+		if i, ok := index[k]; ok {
+			stored[i] = obj
+			continue
+		}
+		index[k] = len(stored)
+		stored = append(stored, obj)
+	}
+	return cluster.FromObjects(stored)
+}
+
+// clusterObject is o as the cluster view holds it, or nil for a kind the
+// view does not hold or an object that cannot be read (reported elsewhere).
+func clusterObject(o manifest.Object) client.Object {
+	if o.Err != nil {
+		return nil
+	}
+	if obj, ok := o.Typed.(client.Object); ok {
+		return obj
+	}
+	var obj client.Object
+	switch o.GVK {
+	case pdbGVK:
+		obj = &policyv1.PodDisruptionBudget{}
+	case hpaGVK:
+		obj = &autoscalingv2.HorizontalPodAutoscaler{}
+	default:
+		return nil
+	}
+	if kubejson.Unmarshal(o.JSON, obj) != nil {
+		return nil
+	}
+	return obj
+}
+
+// The governing kinds the offline check judges, as the webhook's validate-related entry does.
+var (
+	pdbGVK = policyv1.SchemeGroupVersion.WithKind(rules.KindPodDisruptionBudget)
+	hpaGVK = autoscalingv2.SchemeGroupVersion.WithKind(rules.KindHorizontalPodAutoscaler)
+)
 
 // inputNodes are the Node objects of the input. With none, nothing is known
 // of the nodes and the guide's multi-zone cluster is assumed, as the webhook
@@ -133,6 +199,8 @@ func (n Namespaces) Labels(_ context.Context, name string) (map[string]string, b
 type engine struct {
 	mutator   *admit.Handler
 	validator *admit.Handler
+	// related judges the input's budgets and autoscalers against its workloads.
+	related *admit.Handler
 	// ignored are the switch labels of the input's Namespaces not honoured.
 	ignored map[string][]string
 }
@@ -143,9 +211,14 @@ func newEngine(srcs []Source, opts Options) ([]parsedSource, engine) {
 	if p == nil {
 		p = policy.Default()
 	}
-	sources, ns, nodes, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
+	sources, ns, nodes, objs, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
 	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Nodes: nodes, Clock: opts.Clock, Access: admit.Unchecked}
-	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), ignored: ignored}
+	// The input's workloads, budgets and autoscalers are the cluster's; an
+	// input the view cannot hold leaves the cluster unknown, as before.
+	if view, err := ClusterView(objs); err == nil {
+		c.Cluster = view
+	}
+	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), related: admit.NewRelatedValidator(c), ignored: ignored}
 }
 
 // createRequest is the CREATE an API server would send for the object; its
@@ -213,6 +286,22 @@ func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
 		return nil, nil
 	}
 	return &v, nil
+}
+
+// judgeRelated runs the validating webhook on a budget or an autoscaler of
+// the input, against the input's workloads; nil when it governs none.
+func (e engine) judgeRelated(o manifest.Object) (*judged, error) {
+	if o.GVK != pdbGVK && o.GVK != hpaGVK {
+		return nil, nil
+	}
+	v := e.related.Decide(context.Background(), createRequest(o, o.JSON))
+	if v.Err != nil {
+		return nil, fmt.Errorf("validate: %w", v.Err)
+	}
+	if !v.Judged {
+		return nil, nil
+	}
+	return &judged{Validation: v, Ignored: e.ignored[v.Subject.Namespace]}, nil
 }
 
 // judge runs both webhooks on one object, as a CREATE: mutation (whose patch is

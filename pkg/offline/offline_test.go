@@ -164,3 +164,70 @@ func TestNodesInTheInputShapeTheZoneDefaults(t *testing.T) {
 	assert.Contains(t, applied, "set-api-zone-spread")
 	assert.NotContains(t, violated, "cluster-zones")
 }
+
+// ruleIDs lists, per object "Kind/name", the rule IDs of its violations.
+func ruleIDs(r *report.Report) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range r.Objects {
+		ids := []string{}
+		for _, v := range o.Violations {
+			ids = append(ids, v.RuleID+":"+v.Outcome)
+		}
+		out[o.Kind+"/"+o.Name] = ids
+	}
+	return out
+}
+
+// The input's budgets and autoscalers MUST be judged against the input's
+// workloads, and the workloads against them, as the webhook judges them
+// against its cache; a budget over no Laminar pods is not reported, and two
+// objects of one name never break the check: the later one stands.
+func TestInputBudgetsAndAutoscalersAreTheCluster(t *testing.T) {
+	const budget = `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: api}
+spec:
+  minAvailable: 3
+  selector: {matchLabels: {app: laminar-api}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: other}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+`
+	const autoscaler = `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: laminar-api}
+  minReplicas: 1
+  maxReplicas: 5
+`
+	check := func(docs ...string) *report.Report {
+		return offline.Check([]offline.Source{{Name: "in.yaml", Data: []byte(strings.Join(docs, "---\n"))}}, offline.Options{Policy: policy.Default()})
+	}
+	got := ruleIDs(check(apiMinimal, budget, autoscaler))
+	assert.Contains(t, got["PodDisruptionBudget/api"], "pdb-allows-drain:deny", "3 of 3 blocks every drain")
+	assert.Contains(t, got["HorizontalPodAutoscaler/api"], "hpa-min-replicas:deny")
+	assert.Contains(t, got["HorizontalPodAutoscaler/api"], "pdb-allows-drain:deny", "the budget blocks drains at the floor too")
+	assert.Contains(t, got["Deployment/laminar-api"], "pdb-allows-drain:deny", "the workload is judged against the input's budget")
+	assert.NotContains(t, got["Deployment/laminar-api"], "pdb-missing:warn")
+	_, reported := got["PodDisruptionBudget/other"]
+	assert.False(t, reported, "a budget over no Laminar pods is not Laminar's")
+
+	got = ruleIDs(check(apiMinimal))
+	assert.Contains(t, got["Deployment/laminar-api"], "pdb-missing:warn", "no budget in the input: none in the cluster it stands for")
+
+	// The same Deployment twice, the second at 2 replicas: the budget is judged
+	// against the one a second apply leaves, and nothing fails.
+	r := check(apiMinimal, strings.Replace(apiMinimal, "replicas: 3", "replicas: 2", 1), budget)
+	assert.Empty(t, r.Errors)
+	for _, o := range r.Objects {
+		if o.Kind == "PodDisruptionBudget" {
+			require.NotEmpty(t, o.Violations)
+			assert.Contains(t, o.Violations[0].Message, "(2 replicas)")
+		}
+	}
+}
