@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -96,4 +98,29 @@ func TestAnEagerLivenessProbeIsWarned(t *testing.T) {
 	_, stderr, err := kubectlStdin(t, eager, "-n", ns, "apply", "--dry-run=server", "-f", "-")
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "Warning: spec.template.spec.containers[0].livenessProbe.failureThreshold: [api-liveness-aggressive] 1: one failed check restarts")
+}
+
+// TestAnAPIWithoutAStartupProbeIsWarned: where mutation is off, an api whose
+// liveness probe alone bounds its start, applied with real kubectl, MUST come
+// back with a warning naming the startup probe and how long a start may take.
+func TestAnAPIWithoutAStartupProbeIsWarned(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, map[string]string{policy.LabelMutate: policy.MutateOff})
+	raw, err := os.ReadFile(filepath.Join(env.RepoRoot, "test", "testdata", "mutate", "api-minimal.golden.yaml"))
+	require.NoError(t, err)
+	doc := strings.Replace(string(raw), "  namespace: laminar\n", "", 1)
+	start := strings.Index(doc, "        startupProbe:\n")
+	require.GreaterOrEqual(t, start, 0)
+	end := start + len("        startupProbe:\n")
+	for strings.HasPrefix(doc[end:], "          ") {
+		end += strings.Index(doc[end:], "\n") + 1
+	}
+	noStartup := doc[:start] + doc[end:]
+	_, stderr, err := kubectlStdin(t, noStartup, "-n", ns, "apply", "--dry-run=server", "-f", "-")
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "Warning: spec.template.spec.containers[0].startupProbe: [api-startup-probe] start over 60s restarts")
+
+	_, stderr, err = kubectlStdin(t, doc, "-n", ns, "apply", "--dry-run=server", "-f", "-")
+	require.NoError(t, err, stderr)
+	assert.NotContains(t, stderr, "[api-startup-probe]", "the guide's startup probe is enough")
 }
