@@ -64,7 +64,7 @@ var defaults = []Default{
 	{Meta: Meta{ID: "set-controller-zone-spread", Roles: controller, Section: secZoneOutage,
 		Summary: "Topology spread over topology.kubernetes.io/zone, maxSkew 1, DoNotSchedule, honouring node taints; beyond the guide, because RocksDB's volumes are zonal. Only where every schedulable node carries the zone label and there are two zones or more."}, Fill: setControllerZoneSpread},
 	{Meta: Meta{ID: "set-controller-leader-election", Roles: controller, Section: secController,
-		Summary: "Adds --leader-elect=true with lease 15s, renew 10s, retry 2s when no --leader-elect flag is given."}, Fill: setControllerLeaderElection},
+		Summary: "Adds the environment variables LAMINAR_LEADER_ELECT=true and lease 15s, renew 10s, retry 2s (LAMINAR_LEADER_ELECT_LEASE_DURATION, …) when neither a --leader-elect flag nor its variable is given; only the timings not given. env, not args: env is merged by name under strategic merge and server-side apply, so the default never drifts from what the user applies, and it reaches the binary through any command line, a shell script included (names: policy `controller.settings`)."}, Fill: setControllerLeaderElection},
 }
 
 // checks are judged by the validating webhook on the final object.
@@ -98,9 +98,11 @@ var checks = []Check{
 	{Meta: Meta{ID: "controller-kind-statefulset", Roles: controller, Section: secController,
 		Summary: "The controller is a StatefulSet, never a Deployment (RocksDB needs a per-pod volume)."}, Action: ActionDeny, Judge: checkControllerKindStatefulSet},
 	{Meta: Meta{ID: "controller-leader-election", Roles: controller, Section: secController,
-		Summary: "More than one replica requires leader election; `--leader-elect=false` is denied."}, Action: ActionDeny, Judge: checkControllerLeaderElection},
+		Summary: "More than one replica requires leader election, read from --leader-elect, else LAMINAR_LEADER_ELECT; false is denied, in a shell script's text too. A variable from a Secret or ConfigMap is not read."}, Action: ActionDeny, Judge: checkControllerLeaderElection},
 	{Meta: Meta{ID: "controller-leader-election-timing", Roles: controller, Section: secController,
-		Summary: "Lease duration > renew deadline > 1.2 × retry period (client-go's rule)."}, Action: ActionDeny, Judge: checkControllerLeaderElectionTiming},
+		Summary: "Lease duration > renew deadline > 1.2 × retry period (client-go's rule), each read from its flag, else its variable."}, Action: ActionDeny, Judge: checkControllerLeaderElectionTiming},
+	{Meta: Meta{ID: "controller-shell-command", Roles: controller, Section: secController,
+		Summary: "The main container runs a shell script (`sh -c \"…\"`): the flags the rules read are only text in it, read best effort and unverified, and args after the script never reach the binary. Fix: the binary as the command with flags in args, or the settings' environment variables."}, Action: ActionWarn, Judge: checkControllerShellCommand},
 	{Meta: Meta{ID: "controller-anti-affinity", Roles: controller, Section: secController,
 		Summary: "A required hostname anti-affinity term selects the controller's own pods."}, Action: ActionDeny, Judge: checkControllerAntiAffinity},
 	{Meta: Meta{ID: "controller-hosts", Roles: controller, Section: secController,
@@ -114,9 +116,9 @@ var checks = []Check{
 	{Meta: Meta{ID: "controller-checkpoint-url", Roles: controller, Section: secDRCheckpoints,
 		Summary: "The checkpoint URL uses durable object storage (s3, gs, azblob), not a path or file URL."}, Action: ActionDeny, Judge: checkControllerCheckpointURL},
 	{Meta: Meta{ID: "controller-artifacts-url", Roles: controller, Section: secDRCheckpoints,
-		Summary: "The artifacts URL (--artifacts-url, LAMINAR_ARTIFACTS_URL), when given, uses durable object storage like the checkpoints."}, Action: ActionDeny, Judge: checkControllerArtifactsURL},
+		Summary: "The artifacts URL (--artifacts-url, else LAMINAR_ARTIFACTS_URL), when given, uses durable object storage like the checkpoints."}, Action: ActionDeny, Judge: checkControllerArtifactsURL},
 	{Meta: Meta{ID: "controller-checkpoint-url-missing", Roles: controller, Section: secBackup,
-		Summary: "No checkpoint URL is visible in --checkpoint-url or LAMINAR_CHECKPOINT_URL."}, Action: ActionWarn, Judge: checkControllerCheckpointURLMissing},
+		Summary: "No checkpoint URL is visible in --checkpoint-url or LAMINAR_CHECKPOINT_URL (names: policy `controller.settings`)."}, Action: ActionWarn, Judge: checkControllerCheckpointURLMissing},
 	{Meta: Meta{ID: "controller-checkpoint-interval", Roles: controller, Section: secBackup,
 		Summary: "The checkpoint interval is longer than the guide's 30s."}, Action: ActionWarn, Judge: checkControllerCheckpointInterval},
 
