@@ -70,11 +70,15 @@ func TestCheckControllerCheckpointURL(t *testing.T) {
 				p.Controller.Checkpoints.Schemes = append(p.Controller.Checkpoints.Schemes, "minio")
 			})},
 		{name: "policy names", args: []string{"--checkpoint-url=/ignored", "--ckpt=/data"}, env: []corev1.EnvVar{{Name: "CKPT", Value: "s3://b/x"}},
-			policy: pol(func(p *policy.Policy) { p.Controller.Settings.CheckpointURL = policy.Setting{Flag: "ckpt", Env: "CKPT"} }),
-			want:   []wantErr{invalid(c0+".args[1]", "/data", "is a local path")}},
+			policy: pol(func(p *policy.Policy) {
+				p.Controller.Settings.CheckpointURL = policy.Setting{Flag: "ckpt", Env: "CKPT"}
+			}),
+			want: []wantErr{invalid(c0+".args[1]", "/data", "is a local path")}},
 		{name: "policy names: the variable", env: []corev1.EnvVar{env("s3://b/x"), {Name: "CKPT", Value: "/data"}},
-			policy: pol(func(p *policy.Policy) { p.Controller.Settings.CheckpointURL = policy.Setting{Flag: "ckpt", Env: "CKPT"} }),
-			want:   []wantErr{invalid(c0+".env[1].value", "/data", "is a local path")}},
+			policy: pol(func(p *policy.Policy) {
+				p.Controller.Settings.CheckpointURL = policy.Setting{Flag: "ckpt", Env: "CKPT"}
+			}),
+			want: []wantErr{invalid(c0+".env[1].value", "/data", "is a local path")}},
 		// In a shell script the flag is read from its text, best effort
 		// (controller-shell-command warns that it is unverified).
 		{name: "a local path in a shell script's text", command: []string{"sh", "-c", "exec laminar controller --checkpoint-url /data"},

@@ -19,7 +19,9 @@ func TestSetControllerLeaderElection(t *testing.T) {
 		"LAMINAR_LEADER_ELECT_RENEW_DEADLINE", "10s",
 		"LAMINAR_LEADER_ELECT_RETRY_PERIOD", "2s",
 	)
-	plus := func(a []corev1.EnvVar, b ...corev1.EnvVar) []corev1.EnvVar { return append(append([]corev1.EnvVar{}, a...), b...) }
+	plus := func(a []corev1.EnvVar, b ...corev1.EnvVar) []corev1.EnvVar {
+		return append(append([]corev1.EnvVar{}, a...), b...)
+	}
 	secretRef := corev1.EnvVar{Name: "LAMINAR_LEADER_ELECT", ValueFrom: &corev1.EnvVarSource{
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}}}
 
