@@ -215,7 +215,7 @@ func TestDispatch(t *testing.T) {
 	assert.Contains(t, out.String(), "[replicas-min]")
 	out.Reset()
 	assert.Equal(t, exitOK, run(context.Background(), []string{"mutate", "-f", "examples/controller.yaml"}, &out, &errOut))
-	assert.Contains(t, out.String(), "--leader-elect=true")
+	assert.Contains(t, out.String(), "name: LAMINAR_LEADER_ELECT\n")
 	out.Reset()
 	assert.Equal(t, exitOK, run(context.Background(), []string{"help"}, &out, &errOut))
 	assert.Contains(t, out.String(), "check -f PATH")

@@ -29,7 +29,7 @@ var Guide = []GuideItem{
 		Rules: []string{"pdb-missing", "pdb-keeps-one", "pdb-allows-drain"}},
 	{Section: "Minimum HA Configuration", Item: "controller.replicas: 2", Rules: []string{"replicas-min", "replicas-recommended"}},
 	{Section: "Minimum HA Configuration", Item: "controller.leaderElection.enabled: true",
-		Rules: []string{"set-controller-leader-election", "controller-leader-election"}},
+		Rules: []string{"set-controller-leader-election", "controller-leader-election", "controller-shell-command"}},
 	{Section: "Minimum HA Configuration", Item: "controller.podDisruptionBudget: enabled, minAvailable 1",
 		Rules: []string{"pdb-missing", "pdb-keeps-one", "pdb-allows-drain"}},
 	{Section: "Minimum HA Configuration", Item: "controller.persistence: size 100Gi, storageClass gp3",

@@ -25,6 +25,8 @@ const (
 	AuditAudited    = "audited"   // deny rules only warned in a warn-mode namespace
 	AuditRatcheted  = "ratcheted" // deny rules the old object already broke
 	AuditExempted   = "exempted"
+	AuditDeferred   = "defaults-deferred" // defaults left for the pod template's next change
+	AuditPending    = "pending"           // deny rules a deferred default will fix
 )
 
 // PolicySource returns the policy in force for one request.

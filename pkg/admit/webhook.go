@@ -240,6 +240,12 @@ func roleLabel(role string) string {
 // because its defaults could not be computed.
 const MutationFailedWarning = "HA defaults could not be computed; admitted unpatched, the validating webhook still judges it: "
 
+// DeferredWarning tells an UPDATE that leaves the pod template as it was that
+// defaults wait for the template's next change (a format for their number);
+// the audit annotation defaults-deferred names them.
+const DeferredWarning = "pod template unchanged: %d HA defaults wait for its next change; now: annotate " +
+	mutate.AnnotationApplyDefaults + "=true"
+
 // response renders the verdict, with the metrics outcome it is counted as.
 func (v *Verdict) response() (admission.Response, string) {
 	switch {
@@ -278,11 +284,16 @@ func (v *Verdict) response() (admission.Response, string) {
 func (v *Verdict) mutationResponse(audit map[string]string) (admission.Response, string) {
 	res := v.Mutation
 	setList(audit, AuditExempted, res.Exempted)
+	setList(audit, AuditDeferred, res.Deferred)
+	var warnings []string
+	if len(res.Deferred) > 0 {
+		warnings = append(warnings, validate.FitWarning(fmt.Sprintf(DeferredWarning, len(res.Deferred))))
+	}
 	if len(res.Patch) == 0 {
-		return admission.Allowed("HA defaults already in place"), metrics.OutcomeAllowed
+		return admission.Allowed("HA defaults already in place").WithWarnings(warnings...), metrics.OutcomeAllowed
 	}
 	audit[AuditDefaults] = strings.Join(res.Applied, ",")
-	return admission.Patched("HA defaults applied: "+strings.Join(res.Applied, ","), res.Patch...), metrics.OutcomePatched
+	return admission.Patched("HA defaults applied: "+strings.Join(res.Applied, ","), res.Patch...).WithWarnings(warnings...), metrics.OutcomePatched
 }
 
 func (v *Verdict) decisionResponse(audit map[string]string) (admission.Response, string) {
@@ -301,6 +312,7 @@ func (v *Verdict) decisionResponse(audit map[string]string) (admission.Response,
 	setList(audit, AuditAudited, d.RuleIDs(validate.OutcomeAudit))
 	setList(audit, AuditRatcheted, d.RuleIDs(validate.OutcomeRatchet))
 	setList(audit, AuditExempted, d.RuleIDs(validate.OutcomeExempt))
+	setList(audit, AuditPending, d.RuleIDs(validate.OutcomePending))
 	warnings := d.Warnings()
 	if errs := d.Denials(); len(errs) > 0 {
 		var st *apierrors.StatusError
@@ -380,7 +392,8 @@ func (v *Verdict) log(ctx context.Context, outcome string, dryRun bool) {
 	case metrics.OutcomeWarned:
 		d := v.Decision
 		log.Info("allowed with warnings", "role", role, "mode", mode, "warned", d.RuleIDs(validate.OutcomeWarn),
-			"audited", d.RuleIDs(validate.OutcomeAudit), "ratcheted", d.RuleIDs(validate.OutcomeRatchet), "dryRun", dryRun)
+			"audited", d.RuleIDs(validate.OutcomeAudit), "ratcheted", d.RuleIDs(validate.OutcomeRatchet),
+			"pending", d.RuleIDs(validate.OutcomePending), "dryRun", dryRun)
 	case metrics.OutcomeAllowed:
 		if v.Mutation != nil {
 			log.V(1).Info("HA defaults already in place", "role", role)

@@ -25,7 +25,7 @@ func NewMutator(c Config) *Handler {
 // NewValidator is the validating webhook of Laminar workloads: it denies those
 // that break HA minimums and warns on soft items.
 func NewValidator(c Config) *Handler {
-	return c.handler(WebhookValidate, enforcementGate, requestKind, readWorkload(validateWorkload))
+	return c.handler(WebhookValidate, enforcementGate, requestKind, readWorkload(validateWorkloadIn(c)))
 }
 
 func requestKind(req admission.Request) string { return req.Kind.Kind }
@@ -76,6 +76,9 @@ var mutateObject = mutate.Object
 
 func mutateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
 	return func(v *Verdict, p *policy.Policy, _ string, s rules.Situation) {
+		if req.Operation == admissionv1.Update {
+			s.Old = oldWorkload(req)
+		}
 		res, err := mutateObject(w.Object(), req.Object.Raw, p, s)
 		if err != nil {
 			v.Err, v.Code = err, http.StatusInternalServerError
@@ -85,13 +88,23 @@ func mutateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict
 	}
 }
 
-func validateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
-	return func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
-		if req.Operation == admissionv1.Update {
-			s.Old = oldWorkload(req)
+// validateWorkloadIn judges a workload. On an UPDATE whose pod template
+// mutation had to leave as it was, it judges it against the defaults mutation
+// deferred, unless mutation is off in the namespace: then no default will
+// ever land, and nothing is pending.
+func validateWorkloadIn(c Config) workloadJudge {
+	return func(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
+		return func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
+			ctx := validate.Context{Mode: mode, Situation: s}
+			if req.Operation == admissionv1.Update {
+				ctx.Old = oldWorkload(req)
+				if m, _ := p.MutateMode(namespaceLabels(s.Ctx, c.Namespaces, w.Meta.Namespace)); m != policy.MutateOff {
+					ctx.Pending = mutate.Pending(w, ctx.Old, p, s)
+				}
+			}
+			d := validate.Judge(w, p, ctx)
+			v.Decision = &d
 		}
-		d := validate.Judge(w, p, validate.Context{Mode: mode, Situation: s})
-		v.Decision = &d
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/laminar/ha-webhook/pkg/exempt"
@@ -18,11 +20,39 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
+// AnnotationApplyDefaults, set to "true" on a workload, has every UPDATE get
+// the defaults, as a CREATE does, even one that leaves the pod template as it
+// was: the explicit way to apply pending defaults now, at the cost of a rollout.
+const AnnotationApplyDefaults = "ha.laminar.io/apply-defaults"
+
+// Defers reports whether an UPDATE from old to w must leave w's pod template
+// as it is: the update does not change the template, and w does not opt in
+// with AnnotationApplyDefaults. A change to the template rolls every pod, so
+// the first edit of a workload stored before a default existed (a label, the
+// replicas) would otherwise roll it for a change nobody made; defaults that
+// would change the template wait for the next change that rolls the pods anyway.
+func Defers(w, old *workload.Workload) bool {
+	return old != nil && w.Meta.Annotations[AnnotationApplyDefaults] != "true" &&
+		equality.Semantic.DeepEqual(*w.Template, *old.Template)
+}
+
 // Apply runs every default rule for the workload, in catalog order, changing it in
 // place. It returns the IDs of the rules that changed something and of those an
 // exemption annotation, in force at s.Now, switched off.
 func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, exempted []string) {
+	applied, _, exempted = apply(w, p, s)
+	return applied, exempted
+}
+
+// apply is Apply on UPDATE too: where Defers holds, a rule that would change
+// the pod template is undone and listed in deferred; the rest still apply
+// (Deployment strategy rolls nothing).
+func apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, deferred, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
+	var template *corev1.PodTemplateSpec
+	if Defers(w, s.Old) {
+		template = w.Template.DeepCopy()
+	}
 	for r := range rules.Defaults() {
 		if !r.AppliesTo(w) || !r.On(p) {
 			continue
@@ -31,11 +61,32 @@ func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, 
 			exempted = append(exempted, r.ID)
 			continue
 		}
-		if r.Fill(w, p, s) {
-			applied = append(applied, r.ID)
+		if !r.Fill(w, p, s) {
+			continue
 		}
+		if template != nil && !equality.Semantic.DeepEqual(*w.Template, *template) {
+			*w.Template = *template.DeepCopy()
+			deferred = append(deferred, r.ID)
+			continue
+		}
+		applied = append(applied, r.ID)
 	}
-	return applied, exempted
+	return applied, deferred, exempted
+}
+
+// Pending is w as the defaults an UPDATE from old defers would make it, or nil
+// when none is deferred. The validating webhook judges w against it: a
+// violation the defaults would fix is theirs to fix, not this update's.
+func Pending(w, old *workload.Workload, p *policy.Policy, s rules.Situation) *workload.Workload {
+	if !Defers(w, old) {
+		return nil
+	}
+	s.Old = nil
+	filled, _ := workload.FromObject(w.Object().DeepCopyObject())
+	if applied, _ := Apply(filled, p, s); len(applied) == 0 || equality.Semantic.DeepEqual(*filled.Template, *w.Template) {
+		return nil
+	}
+	return filled
 }
 
 // Result is a mutation of one object.
@@ -46,12 +97,16 @@ type Result struct {
 	Applied []string
 	// Exempted lists default rules an exemption annotation switched off.
 	Exempted []string
+	// Deferred lists default rules that would have changed the pod template of
+	// an UPDATE that leaves it as it was (see Defers): they wait for its next change.
+	Deferred []string
 	// Patch turns the input into Object; empty when nothing was applied.
 	Patch []jsonpatch.JsonPatchOperation
 }
 
 // Object mutates a copy of a Laminar Deployment or StatefulSet in situation s
-// (its time decides the exemptions in force, its nodes some defaults). For any other object it returns the copy
+// (its time decides the exemptions in force, its nodes some defaults, its old
+// object on UPDATE whether the pod template may change: see Defers). For any other object it returns the copy
 // unchanged with no patch. request is the object's JSON as the patch's consumer
 // holds it (the admission request); nil means obj's own encoding.
 //
@@ -63,9 +118,9 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situat
 	if !ok {
 		return Result{Object: out}, nil
 	}
-	applied, exempted := Apply(w, p, s)
+	applied, deferred, exempted := apply(w, p, s)
 	if len(applied) == 0 {
-		return Result{Object: out, Exempted: exempted}, nil
+		return Result{Object: out, Exempted: exempted, Deferred: deferred}, nil
 	}
 	before, after, err := encodePair(obj, out)
 	if err != nil {
@@ -83,7 +138,7 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situat
 	if patch, err = rootPatch(request, after, patch); err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
-	return Result{Object: out, Applied: applied, Exempted: exempted, Patch: patch}, nil
+	return Result{Object: out, Applied: applied, Exempted: exempted, Deferred: deferred, Patch: patch}, nil
 }
 
 // encodePair returns the two encodings the patch is computed between. Default

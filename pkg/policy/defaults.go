@@ -53,6 +53,15 @@ func Default() *Policy {
 				Schemes:     []string{"s3", "gs", "azblob"},
 				MaxInterval: metav1.Duration{Duration: 30 * time.Second},
 			},
+			Settings: ControllerSettings{
+				LeaderElect:        Setting{Flag: "leader-elect", Env: "LAMINAR_LEADER_ELECT"},
+				LeaseDuration:      Setting{Flag: "leader-elect-lease-duration", Env: "LAMINAR_LEADER_ELECT_LEASE_DURATION"},
+				RenewDeadline:      Setting{Flag: "leader-elect-renew-deadline", Env: "LAMINAR_LEADER_ELECT_RENEW_DEADLINE"},
+				RetryPeriod:        Setting{Flag: "leader-elect-retry-period", Env: "LAMINAR_LEADER_ELECT_RETRY_PERIOD"},
+				CheckpointURL:      Setting{Flag: "checkpoint-url", Env: "LAMINAR_CHECKPOINT_URL"},
+				CheckpointInterval: Setting{Flag: "checkpoint-interval", Env: "LAMINAR_CHECKPOINT_INTERVAL"},
+				ArtifactsURL:       Setting{Flag: "artifacts-url", Env: "LAMINAR_ARTIFACTS_URL"},
+			},
 		},
 	}
 }

@@ -46,6 +46,18 @@ func TestDefaultIsTheGuide(t *testing.T) {
 		assert.Equal(t, 10*time.Second, p.Controller.LeaderElection.RenewDeadline.Duration)
 		assert.Equal(t, 2*time.Second, p.Controller.LeaderElection.RetryPeriod.Duration)
 	})
+	// Not the guide's: its Helm values name no flags. These are the names the
+	// project assumed before they became policy values, kept so nothing moves.
+	t.Run("assumed flag and variable names", func(t *testing.T) {
+		s := p.Controller.Settings
+		assert.Equal(t, Setting{Flag: "leader-elect", Env: "LAMINAR_LEADER_ELECT"}, s.LeaderElect)
+		assert.Equal(t, Setting{Flag: "leader-elect-lease-duration", Env: "LAMINAR_LEADER_ELECT_LEASE_DURATION"}, s.LeaseDuration)
+		assert.Equal(t, Setting{Flag: "leader-elect-renew-deadline", Env: "LAMINAR_LEADER_ELECT_RENEW_DEADLINE"}, s.RenewDeadline)
+		assert.Equal(t, Setting{Flag: "leader-elect-retry-period", Env: "LAMINAR_LEADER_ELECT_RETRY_PERIOD"}, s.RetryPeriod)
+		assert.Equal(t, Setting{Flag: "checkpoint-url", Env: "LAMINAR_CHECKPOINT_URL"}, s.CheckpointURL)
+		assert.Equal(t, Setting{Flag: "checkpoint-interval", Env: "LAMINAR_CHECKPOINT_INTERVAL"}, s.CheckpointInterval)
+		assert.Equal(t, Setting{Flag: "artifacts-url", Env: "LAMINAR_ARTIFACTS_URL"}, s.ArtifactsURL)
+	})
 	t.Run("RocksDB Storage HA › Fast Storage", func(t *testing.T) {
 		assert.Equal(t, []string{"gp3", "premium-rwo", "managed-csi-premium"}, p.Controller.Storage.FastStorageClasses)
 		assert.Equal(t, "100Gi", p.Controller.Storage.MinSize.String())

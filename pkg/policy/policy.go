@@ -179,9 +179,34 @@ type ControllerPolicy struct {
 	LeaderElection LeaderElection `json:"leaderElection"`
 	Storage        Storage        `json:"storage"`
 	Checkpoints    Checkpoints    `json:"checkpoints"`
+	// Settings names the flags and environment variables the rules read each
+	// setting from. The guide gives Helm values only; these names are this
+	// project's assumption about the Laminar binary, to be matched against the
+	// real image.
+	Settings ControllerSettings `json:"settings"`
 }
 
-// LeaderElection holds the flag values injected when the controller sets none.
+// ControllerSettings is where the controller binary is assumed to read each
+// setting the rules judge or default.
+type ControllerSettings struct {
+	LeaderElect        Setting `json:"leaderElect"`
+	LeaseDuration      Setting `json:"leaseDuration"`
+	RenewDeadline      Setting `json:"renewDeadline"`
+	RetryPeriod        Setting `json:"retryPeriod"`
+	CheckpointURL      Setting `json:"checkpointURL"`
+	CheckpointInterval Setting `json:"checkpointInterval"`
+	ArtifactsURL       Setting `json:"artifactsURL"`
+}
+
+// Setting names one setting as a command-line flag (without dashes) and as an
+// environment variable. A flag the user gives wins over the variable, as the
+// binary is assumed to read them.
+type Setting struct {
+	Flag string `json:"flag"`
+	Env  string `json:"env"`
+}
+
+// LeaderElection holds the timings injected when the controller sets none.
 type LeaderElection struct {
 	LeaseDuration metav1.Duration `json:"leaseDuration"`
 	RenewDeadline metav1.Duration `json:"renewDeadline"`

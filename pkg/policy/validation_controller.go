@@ -2,9 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -17,6 +19,54 @@ func ValidateControllerPolicy(c ControllerPolicy, fldPath *field.Path) field.Err
 	errs = append(errs, ValidateLeaderElection(c.LeaderElection, fldPath.Child("leaderElection"))...)
 	errs = append(errs, ValidateStorage(c.Storage, fldPath.Child("storage"))...)
 	errs = append(errs, ValidateCheckpoints(c.Checkpoints, fldPath.Child("checkpoints"))...)
+	errs = append(errs, ValidateControllerSettings(c.Settings, fldPath.Child("settings"))...)
+	return errs
+}
+
+// flagName is a flag as written after its dashes: a leading dash would make
+// "--" + name a different flag, and "=" or a space would split it.
+var flagName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// ValidateControllerSettings checks the flag and variable names: each well
+// formed, and no two settings sharing one, since a value could then not be
+// told apart.
+func ValidateControllerSettings(s ControllerSettings, fldPath *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	flags, envs := map[string]string{}, map[string]string{}
+	for _, f := range []struct {
+		name string
+		s    Setting
+	}{
+		{"leaderElect", s.LeaderElect},
+		{"leaseDuration", s.LeaseDuration},
+		{"renewDeadline", s.RenewDeadline},
+		{"retryPeriod", s.RetryPeriod},
+		{"checkpointURL", s.CheckpointURL},
+		{"checkpointInterval", s.CheckpointInterval},
+		{"artifactsURL", s.ArtifactsURL},
+	} {
+		p := fldPath.Child(f.name)
+		switch {
+		case f.s.Flag == "":
+			errs = append(errs, field.Required(p.Child("flag"), "name the flag, without dashes"))
+		case !flagName.MatchString(f.s.Flag):
+			errs = append(errs, field.Invalid(p.Child("flag"), f.s.Flag, "must be a flag name without dashes: letters, digits, '.', '_' or '-', not starting with '-'"))
+		case flags[f.s.Flag] != "":
+			errs = append(errs, field.Duplicate(p.Child("flag"), f.s.Flag+" (also "+flags[f.s.Flag]+")"))
+		default:
+			flags[f.s.Flag] = f.name
+		}
+		switch {
+		case f.s.Env == "":
+			errs = append(errs, field.Required(p.Child("env"), "name the environment variable"))
+		case len(validation.IsEnvVarName(f.s.Env)) > 0:
+			errs = append(errs, field.Invalid(p.Child("env"), f.s.Env, strings.Join(validation.IsEnvVarName(f.s.Env), "; ")))
+		case envs[f.s.Env] != "":
+			errs = append(errs, field.Duplicate(p.Child("env"), f.s.Env+" (also "+envs[f.s.Env]+")"))
+		default:
+			envs[f.s.Env] = f.name
+		}
+	}
 	return errs
 }
 

@@ -67,6 +67,15 @@ func TestValidate(t *testing.T) {
 		{name: "scheme with ://", yaml: "controller:\n  checkpoints:\n    schemes: [s3, \"gs://\"]\n", field: "controller.checkpoints.schemes[1]", typ: field.ErrorTypeInvalid},
 		{name: "empty scheme", yaml: "controller:\n  checkpoints:\n    schemes: [\"\"]\n", field: "controller.checkpoints.schemes[0]", typ: field.ErrorTypeInvalid},
 		{name: "interval 0", yaml: "controller:\n  checkpoints:\n    maxInterval: 0s\n", field: "controller.checkpoints.maxInterval", typ: field.ErrorTypeInvalid},
+		{name: "flag name empty", yaml: "controller:\n  settings:\n    leaderElect: {flag: \"\"}\n", field: "controller.settings.leaderElect.flag", typ: field.ErrorTypeRequired},
+		{name: "flag name with dashes", yaml: "controller:\n  settings:\n    checkpointURL: {flag: --checkpoint-url}\n", field: "controller.settings.checkpointURL.flag", typ: field.ErrorTypeInvalid},
+		{name: "flag name with =", yaml: "controller:\n  settings:\n    retryPeriod: {flag: \"retry=2s\"}\n", field: "controller.settings.retryPeriod.flag", typ: field.ErrorTypeInvalid},
+		{name: "flag name with a space", yaml: "controller:\n  settings:\n    leaseDuration: {flag: \"lease duration\"}\n", field: "controller.settings.leaseDuration.flag", typ: field.ErrorTypeInvalid},
+		{name: "flag name shared", yaml: "controller:\n  settings:\n    artifactsURL: {flag: checkpoint-url}\n", field: "controller.settings.artifactsURL.flag", typ: field.ErrorTypeDuplicate},
+		{name: "env name empty", yaml: "controller:\n  settings:\n    renewDeadline: {env: \"\"}\n", field: "controller.settings.renewDeadline.env", typ: field.ErrorTypeRequired},
+		{name: "env name with =", yaml: "controller:\n  settings:\n    leaderElect: {env: \"A=B\"}\n", field: "controller.settings.leaderElect.env", typ: field.ErrorTypeInvalid},
+		{name: "env name starting with a digit", yaml: "controller:\n  settings:\n    checkpointInterval: {env: 1LAMINAR}\n", field: "controller.settings.checkpointInterval.env", typ: field.ErrorTypeInvalid},
+		{name: "env name shared", yaml: "controller:\n  settings:\n    retryPeriod: {env: LAMINAR_LEADER_ELECT}\n", field: "controller.settings.retryPeriod.env", typ: field.ErrorTypeDuplicate},
 		{name: "interval negative", yaml: "controller:\n  checkpoints:\n    maxInterval: -5s\n", field: "controller.checkpoints.maxInterval", typ: field.ErrorTypeInvalid},
 	}
 	for _, tc := range tests {
@@ -155,6 +164,13 @@ func TestValidateFunctionsUseTheGivenPath(t *testing.T) {
 			"spec.ha.zoneSpread.topologyKey", "spec.ha.zoneSpread.maxSkew", "spec.ha.zoneSpread.whenUnsatisfiable", "spec.ha.leaderElection",
 			"spec.ha.storage.fastStorageClasses", "spec.ha.storage.minSize",
 			"spec.ha.checkpoints.schemes", "spec.ha.checkpoints.maxInterval",
+			"spec.ha.settings.leaderElect.flag", "spec.ha.settings.leaderElect.env",
+			"spec.ha.settings.leaseDuration.flag", "spec.ha.settings.leaseDuration.env",
+			"spec.ha.settings.renewDeadline.flag", "spec.ha.settings.renewDeadline.env",
+			"spec.ha.settings.retryPeriod.flag", "spec.ha.settings.retryPeriod.env",
+			"spec.ha.settings.checkpointURL.flag", "spec.ha.settings.checkpointURL.env",
+			"spec.ha.settings.checkpointInterval.flag", "spec.ha.settings.checkpointInterval.env",
+			"spec.ha.settings.artifactsURL.flag", "spec.ha.settings.artifactsURL.env",
 		}},
 		{"ValidateEnforcement", ValidateEnforcement(Enforcement{}, root), []string{"spec.ha.mode", "spec.ha.mutate"}},
 		{"ValidateReplicas", ValidateReplicas(Replicas{Min: 3, Recommended: 2}, root), []string{"spec.ha.recommended"}},
@@ -170,6 +186,8 @@ func TestValidateFunctionsUseTheGivenPath(t *testing.T) {
 		{"ValidateLeaderElection", ValidateLeaderElection(LeaderElection{}, root), []string{"spec.ha"}},
 		{"ValidateStorage", ValidateStorage(Storage{FastStorageClasses: []string{""}, MinSize: d.Controller.Storage.MinSize}, root), []string{"spec.ha.fastStorageClasses[0]"}},
 		{"ValidateCheckpoints", ValidateCheckpoints(Checkpoints{Schemes: []string{"s3"}}, root), []string{"spec.ha.maxInterval"}},
+		{"ValidateControllerSettings", ValidateControllerSettings(withSetting(d.Controller.Settings, Setting{Flag: "x", Env: "A B"}), root),
+			[]string{"spec.ha.artifactsURL.env"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,6 +198,11 @@ func TestValidateFunctionsUseTheGivenPath(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+func withSetting(s ControllerSettings, a Setting) ControllerSettings {
+	s.ArtifactsURL = a
+	return s
 }
 
 // The guide's defaults pass every part's validation on its own.

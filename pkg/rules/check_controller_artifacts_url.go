@@ -7,14 +7,8 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// The guide's storage.artifacts.url, as this project assumes the binary takes
-// it (like the checkpoint URL: a flag, else an environment variable).
-const (
-	flagArtifactsURL = "artifacts-url"
-	envArtifactsURL  = "LAMINAR_ARTIFACTS_URL"
-)
-
-// checkControllerArtifactsURL denies pipeline artifacts written anywhere but
+// checkControllerArtifactsURL, for the guide's storage.artifacts.url (read where
+// the policy's controller.settings.artifactsURL says), denies pipeline artifacts written anywhere but
 // durable object storage, as the guide's Disaster Recovery section puts them
 // beside the checkpoints: a local path dies with the pod's volume. No URL is
 // not judged: the guide names no default, and where artifacts go may be
@@ -24,7 +18,7 @@ func checkControllerArtifactsURL(w *workload.Workload, p *policy.Policy, _ Situa
 	if c == nil {
 		return nil
 	}
-	s, ok := findSetting(c, cPath, flagArtifactsURL, envArtifactsURL)
+	s, ok := findSetting(c, cPath, p.Controller.Settings.ArtifactsURL, true)
 	if !ok {
 		return nil
 	}

@@ -17,7 +17,7 @@ func checkControllerCheckpointInterval(w *workload.Workload, p *policy.Policy, _
 	if c == nil {
 		return nil
 	}
-	s, ok := findSetting(c, cPath, flagCheckpointEvery, envCheckpointInterval)
+	s, ok := findSetting(c, cPath, p.Controller.Settings.CheckpointInterval, true)
 	if !ok || s.FromRef {
 		return nil
 	}

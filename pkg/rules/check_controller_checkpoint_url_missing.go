@@ -18,7 +18,7 @@ func checkControllerCheckpointURLMissing(w *workload.Workload, p *policy.Policy,
 	s, ok := checkpointURL(w, p)
 	switch {
 	case !ok:
-		return field.ErrorList{field.Required(cPath.Child("args"), "no checkpoint URL; fix: add --checkpoint-url")}
+		return field.ErrorList{field.Required(cPath.Child("args"), "no checkpoint URL; fix: add --"+p.Controller.Settings.CheckpointURL.Flag)}
 	case s.FromRef:
 		return field.ErrorList{field.Required(s.Path, "referenced URL is not checked")}
 	}

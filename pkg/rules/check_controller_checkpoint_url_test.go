@@ -69,6 +69,22 @@ func TestCheckControllerCheckpointURL(t *testing.T) {
 			policy: pol(func(p *policy.Policy) {
 				p.Controller.Checkpoints.Schemes = append(p.Controller.Checkpoints.Schemes, "minio")
 			})},
+		{name: "policy names", args: []string{"--checkpoint-url=/ignored", "--ckpt=/data"}, env: []corev1.EnvVar{{Name: "CKPT", Value: "s3://b/x"}},
+			policy: pol(func(p *policy.Policy) {
+				p.Controller.Settings.CheckpointURL = policy.Setting{Flag: "ckpt", Env: "CKPT"}
+			}),
+			want: []wantErr{invalid(c0+".args[1]", "/data", "is a local path")}},
+		{name: "policy names: the variable", env: []corev1.EnvVar{env("s3://b/x"), {Name: "CKPT", Value: "/data"}},
+			policy: pol(func(p *policy.Policy) {
+				p.Controller.Settings.CheckpointURL = policy.Setting{Flag: "ckpt", Env: "CKPT"}
+			}),
+			want: []wantErr{invalid(c0+".env[1].value", "/data", "is a local path")}},
+		// In a shell script the flag is read from its text, best effort
+		// (controller-shell-command warns that it is unverified).
+		{name: "a local path in a shell script's text", command: []string{"sh", "-c", "exec laminar controller --checkpoint-url /data"},
+			want: []wantErr{invalid(c0+".command[2]", "/data", "is a local path")}},
+		{name: "a bucket in a shell script's text", command: []string{"sh", "-c", `exec laminar controller "--checkpoint-url=s3://b/x"`}},
+		{name: "args after a shell script are not the binary's flags", command: []string{"sh", "-c", "exec laminar controller"}, args: []string{"--checkpoint-url=/data"}},
 		{name: "policy schemes in upper case", args: []string{"--checkpoint-url=s3://bucket/x"},
 			policy: pol(func(p *policy.Policy) { p.Controller.Checkpoints.Schemes = []string{"S3"} })},
 	}

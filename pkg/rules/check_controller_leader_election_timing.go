@@ -11,32 +11,38 @@ import (
 
 // checkControllerLeaderElectionTiming denies timings client-go's leader election
 // refuses at start-up (lease > renew deadline > 1.2 × retry period), which would
-// crash-loop every replica. A flag left out counts as the policy's value.
+// crash-loop every replica. A timing left out counts as the policy's value; one
+// from a Secret or ConfigMap cannot be read, so the three are then not judged
+// together.
 func checkControllerLeaderElectionTiming(w *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return nil
 	}
 	le := p.Controller.LeaderElection
+	names := p.Controller.Settings
 	durations := []struct {
-		flag string
+		name policy.Setting
 		val  *time.Duration
 	}{
-		{flagLeaseDuration, &le.LeaseDuration.Duration},
-		{flagRenewDeadline, &le.RenewDeadline.Duration},
-		{flagRetryPeriod, &le.RetryPeriod.Duration},
+		{names.LeaseDuration, &le.LeaseDuration.Duration},
+		{names.RenewDeadline, &le.RenewDeadline.Duration},
+		{names.RetryPeriod, &le.RetryPeriod.Duration},
 	}
 	var errs field.ErrorList
 	var lastPath *field.Path
 	for _, d := range durations {
-		f, ok := findFlag(c, cPath, d.flag, true)
+		s, ok := findSetting(c, cPath, d.name, true)
 		if !ok {
 			continue
 		}
-		lastPath = f.Path
-		v, err := time.ParseDuration(f.Value)
+		if s.FromRef {
+			return errs
+		}
+		lastPath = s.Path
+		v, err := time.ParseDuration(s.Value)
 		if err != nil {
-			errs = append(errs, field.Invalid(f.Path, "--"+d.flag+"="+f.Value, "is not a duration; fix: write it like 15s"))
+			errs = append(errs, field.Invalid(s.Path, s.shown(d.name.Flag), "is not a duration; fix: write it like 15s"))
 			continue
 		}
 		*d.val = v

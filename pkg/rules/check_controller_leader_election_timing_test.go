@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/laminar/ha-webhook/pkg/policy"
 )
@@ -15,6 +16,7 @@ func TestCheckControllerLeaderElectionTiming(t *testing.T) {
 		name    string
 		command []string
 		args    []string
+		env     []corev1.EnvVar
 		policy  *policy.Policy
 		want    []wantErr
 	}{
@@ -54,6 +56,18 @@ func TestCheckControllerLeaderElectionTiming(t *testing.T) {
 		{name: "a flag with no value", args: []string{"--leader-elect-lease-duration"},
 			want: []wantErr{invalid(c0+".args[0]", "--leader-elect-lease-duration=", "is not a duration")}},
 		{name: "the last occurrence wins", args: []string{"--leader-elect-lease-duration=1s", "--leader-elect-lease-duration=20s"}},
+		// The variables, as set-controller-leader-election writes them.
+		{name: "the guide's timings as variables", args: []string{"controller"}, env: envVars("LAMINAR_LEADER_ELECT", "true",
+			"LAMINAR_LEADER_ELECT_LEASE_DURATION", "15s", "LAMINAR_LEADER_ELECT_RENEW_DEADLINE", "10s", "LAMINAR_LEADER_ELECT_RETRY_PERIOD", "2s")},
+		{name: "a variable not a duration", args: []string{"controller"}, env: envVars("LAMINAR_LEADER_ELECT_RETRY_PERIOD", "2"),
+			want: []wantErr{invalid(c0+".env[0].value", "2", "is not a duration")}},
+		{name: "a variable against a flag", args: []string{"--leader-elect-lease-duration=10s"}, env: envVars("LAMINAR_LEADER_ELECT_RENEW_DEADLINE", "10s"),
+			want: []wantErr{invalid(c0+".env[0].value", "10s/10s/2s", "lease duration (10s)")}},
+		{name: "the flag wins over the variable", args: []string{"--leader-elect-lease-duration=15s"}, env: envVars("LAMINAR_LEADER_ELECT_LEASE_DURATION", "1s")},
+		{name: "a variable from a ConfigMap leaves the three unjudged", args: []string{"--leader-elect-lease-duration=10s"},
+			env: []corev1.EnvVar{{Name: "LAMINAR_LEADER_ELECT_RENEW_DEADLINE", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Key: "k"}}}}},
+		{name: "in a shell script's text", command: []string{"sh", "-c", "laminar --leader-elect-retry-period 9s"},
+			want: []wantErr{invalid(c0+".command[2]", "15s/10s/9s", "renew deadline (10s)")}},
 		{name: "missing flags take the policy's values",
 			args: []string{"--leader-elect-lease-duration=15s"},
 			policy: pol(func(p *policy.Policy) {
@@ -67,7 +81,7 @@ func TestCheckControllerLeaderElectionTiming(t *testing.T) {
 			if p == nil {
 				p = pol()
 			}
-			s := controllerStatefulSet(ctlCommand(tc.command...), ctlArgs(tc.args...))
+			s := controllerStatefulSet(ctlCommand(tc.command...), ctlArgs(tc.args...), ctlEnv(tc.env...))
 			assertErrs(t, id, runCheck(t, id, s, p), tc.want...)
 			// The check must not write the container's values into the policy.
 			if tc.policy == nil {

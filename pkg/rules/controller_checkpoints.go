@@ -5,12 +5,12 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// checkpointURL reads the controller's checkpoint URL from --checkpoint-url, else
-// from LAMINAR_CHECKPOINT_URL.
+// checkpointURL reads the controller's checkpoint URL where the policy's
+// controller.settings.checkpointURL says: its flag, else its variable.
 func checkpointURL(w *workload.Workload, p *policy.Policy) (setting, bool) {
 	c, cPath := w.MainContainer(p.Controller.ContainerName)
 	if c == nil {
 		return setting{}, false
 	}
-	return findSetting(c, cPath, flagCheckpointURL, envCheckpointURL)
+	return findSetting(c, cPath, p.Controller.Settings.CheckpointURL, true)
 }

@@ -54,6 +54,42 @@ func TestFindFlag(t *testing.T) {
 	}
 }
 
+// In a shell-wrapped command the script's text is searched, and the find is
+// marked as read from a script.
+func TestFindFlagInAShellScript(t *testing.T) {
+	cPath := field.NewPath("c")
+	tests := []struct {
+		name       string
+		command    []string
+		args       []string
+		takesValue bool
+		found      bool
+		want       flag
+	}{
+		{name: "--flag=value in the script", command: []string{"sh", "-c", "exec laminar --name=v --other"}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("command").Index(2), Script: true}},
+		{name: "--flag value, quoted", command: []string{"sh", "-c", `laminar --name "v"; true`}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("command").Index(2), Script: true}},
+		{name: "a quoted --flag=value", command: []string{"sh", "-c", `laminar '--name=a b'`}, takesValue: true, found: true,
+			want: flag{Value: "a", HasValue: true, Path: cPath.Child("command").Index(2), Script: true}},
+		{name: "a bare boolean on its own line", command: []string{"bash", "-c", "set -e\nlaminar \\\n  --name\n"}, found: true,
+			want: flag{Path: cPath.Child("command").Index(2), Script: true}},
+		{name: "the script in args", command: []string{"sh", "-c"}, args: []string{"laminar --name=v"}, takesValue: true, found: true,
+			want: flag{Value: "v", HasValue: true, Path: cPath.Child("args").Index(0), Script: true}},
+		{name: "words after the script are its $0, $1", command: []string{"sh", "-c", "laminar"}, args: []string{"--name=v"}, takesValue: true},
+		{name: "words before the script are the shell's", command: []string{"sh", "-name", "-c", "laminar"}, takesValue: true},
+		{name: "absent from the script", command: []string{"sh", "-c", "laminar --names=v"}, takesValue: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &corev1.Container{Command: tc.command, Args: tc.args}
+			got, ok := findFlag(c, cPath, "name", tc.takesValue)
+			assert.Equal(t, tc.found, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
 func TestBoolFlagValue(t *testing.T) {
 	for in, want := range map[string][2]bool{
 		"true": {true, true}, "1": {true, true}, "t": {true, true}, "TRUE": {true, true},

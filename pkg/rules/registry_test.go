@@ -365,6 +365,21 @@ func warnCases() map[string][]func() (runtime.Object, *policy.Policy) {
 				}), def()
 			},
 		},
+		"controller-shell-command": {
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar(nil), func(s *appsv1.StatefulSet) {
+					c := &s.Spec.Template.Spec.Containers[1]
+					c.Command, c.Args = []string{"/bin/sh", "-ec", "exec laminar controller --leader-elect=true"}, nil
+				}), def()
+			},
+			func() (runtime.Object, *policy.Policy) {
+				return rules.ControllerStatefulSet(behindSidecar(nil), func(s *appsv1.StatefulSet) {
+					c := &s.Spec.Template.Spec.Containers[1]
+					c.Command = []string{"bash"}
+					c.Args = append([]string{"-o", "pipefail", "-c", "laminar \"$@\""}, c.Args...)
+				}), def()
+			},
+		},
 		"controller-checkpoint-interval": {
 			func() (runtime.Object, *policy.Policy) {
 				return rules.ControllerStatefulSet(behindSidecar([]string{url, "--checkpoint-interval=5m"})), def()

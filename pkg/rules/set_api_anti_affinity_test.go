@@ -66,16 +66,27 @@ func TestSetAPIAntiAffinity(t *testing.T) {
 		assertDefaultNoop(t, id, d, pol())
 	})
 
-	t.Run("a term on another key does not count and is kept", func(t *testing.T) {
+	// The list is atomic: a term appended to the user's would drift on every
+	// apply, so none is, and api-anti-affinity asks the user for it.
+	t.Run("a preferred list of the user's, on another key, is not appended to", func(t *testing.T) {
 		zone := corev1.WeightedPodAffinityTerm{Weight: 50, PodAffinityTerm: corev1.PodAffinityTerm{
 			LabelSelector: labelSelector(apiLabels), TopologyKey: "topology.kubernetes.io/zone",
 		}}
 		d := apiDeployment(apiPod(func(s *corev1.PodSpec) {
 			s.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution = []corev1.WeightedPodAffinityTerm{zone}
 		}))
+		assertDefaultNoop(t, id, d, pol())
+		assertErrs(t, "api-anti-affinity", runCheck(t, "api-anti-affinity", d, pol()), required("spec.template.spec.affinity.podAntiAffinity"))
+	})
+	t.Run("a required term on another key: the preferred list is new, so the term is added", func(t *testing.T) {
+		zone := corev1.PodAffinityTerm{LabelSelector: labelSelector(apiLabels), TopologyKey: "topology.kubernetes.io/zone"}
+		d := apiDeployment(apiPod(func(s *corev1.PodSpec) {
+			s.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{zone}}
+		}))
 		assert.True(t, runDefault(t, id, d, pol()))
-		assert.Equal(t, []corev1.WeightedPodAffinityTerm{zone, hostnameTerm(100, apiLabels)},
-			d.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+		aa := d.Spec.Template.Spec.Affinity.PodAntiAffinity
+		assert.Equal(t, []corev1.PodAffinityTerm{zone}, aa.RequiredDuringSchedulingIgnoredDuringExecution)
+		assert.Equal(t, []corev1.WeightedPodAffinityTerm{hostnameTerm(100, apiLabels)}, aa.PreferredDuringSchedulingIgnoredDuringExecution)
 		assertDefaultIdempotent(t, id, d, pol())
 	})
 
@@ -95,12 +106,12 @@ func TestSetAPIAntiAffinity(t *testing.T) {
 		p := pol(func(p *policy.Policy) {
 			p.API.AntiAffinity = policy.AntiAffinity{TopologyKey: "example.com/rack", Weight: 40}
 		})
-		d := apiDeployment() // has a hostname term, but not on the policy's key
+		d := minimalAPIDeployment()
 		assert.True(t, runDefault(t, id, d, p))
 		terms := d.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
-		require.Len(t, terms, 2)
-		assert.Equal(t, int32(40), terms[1].Weight)
-		assert.Equal(t, "example.com/rack", terms[1].PodAffinityTerm.TopologyKey)
+		require.Len(t, terms, 1)
+		assert.Equal(t, int32(40), terms[0].Weight)
+		assert.Equal(t, "example.com/rack", terms[0].PodAffinityTerm.TopologyKey)
 		assertDefaultIdempotent(t, id, d, p)
 	})
 }

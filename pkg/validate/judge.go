@@ -27,6 +27,10 @@ const (
 	OutcomeRatchet Outcome = "ratchet"
 	// OutcomeExempt is a violation an exemption annotation excuses: recorded only.
 	OutcomeExempt Outcome = "exempt"
+	// OutcomePending is a deny the old object already had and a default would
+	// fix, on an UPDATE that leaves the pod template as it was, so mutation
+	// left the default for the template's next change: warned, allowed.
+	OutcomePending Outcome = "pending"
 )
 
 // Context is what a decision depends on besides the object and the policy.
@@ -38,6 +42,9 @@ type Context struct {
 	Only []string
 	// Situation is what the checks see: the time, the old object, the cluster.
 	rules.Situation
+	// Pending is the object as the defaults mutation deferred would make it
+	// (mutate.Pending); nil when none was deferred.
+	Pending *workload.Workload
 }
 
 // Finding is a violation with what became of it.
@@ -79,7 +86,34 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 			}
 		}
 	}
-	return decide(append(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only, replicasPath)...), ex, before, c)
+	return decide(append(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only, replicasPath)...), ex, before, pending(w, p, c), c)
+}
+
+// pending lists the denials that wait for deferred defaults: those of w that
+// the old object had too (whatever the ratchet says: before the defaults were
+// deferred, mutation would have fixed them on this very update) and that the
+// defaults fix. A denial the old object did not have (a scale-up to replicas
+// that need leader election) or that no default fixes stays a denial.
+func pending(w *workload.Workload, p *policy.Policy, c Context) map[string]bool {
+	if c.Pending == nil || c.Old == nil {
+		return nil
+	}
+	s := c.Situation
+	s.Old, s.Authorizer = nil, nil
+	had, fixed := map[string]bool{}, map[string]bool{}
+	for _, v := range violations(c.Old, p, s, c.Only) {
+		had[sameness(v)] = true
+	}
+	for _, v := range violations(c.Pending, p, c.Situation, c.Only) {
+		fixed[sameness(v)] = true
+	}
+	out := map[string]bool{}
+	for _, v := range violations(w, p, c.Situation, c.Only) {
+		if k := sameness(v); v.Action == rules.ActionDeny && had[k] && !fixed[k] {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // JudgeRelated decides on an object that governs target (a disruption budget, an
@@ -95,7 +129,7 @@ func JudgeRelated(obj, old runtime.Object, kind string, target *workload.Workloa
 			before[sameness(v)] = true
 		}
 	}
-	return decide(relatedViolations(obj, kind, target, p, c.Situation), exempt.Read(target.Meta.Annotations), before, c)
+	return decide(relatedViolations(obj, kind, target, p, c.Situation), exempt.Read(target.Meta.Annotations), before, nil, c)
 }
 
 // judgedObject is Situation.Judged for any object; one without metadata is not trusted.
@@ -104,13 +138,15 @@ func judgedObject(obj runtime.Object, s rules.Situation) bool {
 	return err == nil && s.Judged(m.GetCreationTimestamp())
 }
 
-func decide(vs []Violation, ex exempt.Exemption, before map[string]bool, c Context) Decision {
+func decide(vs []Violation, ex exempt.Exemption, before, pending map[string]bool, c Context) Decision {
 	var d Decision
 	for _, v := range vs {
 		out := Outcome(v.Action)
 		switch {
 		case ex.Covers(v.RuleID, c.Now):
 			out = OutcomeExempt
+		case v.Action == rules.ActionDeny && pending[sameness(v)]:
+			out = OutcomePending
 		case v.Action == rules.ActionDeny && before[sameness(v)]:
 			out = OutcomeRatchet
 		case v.Action == rules.ActionDeny && c.Mode == policy.ModeWarn:
@@ -142,6 +178,7 @@ func (d Decision) Denials() field.ErrorList {
 const (
 	PrefixAudit   = "would deny: "
 	PrefixRatchet = "pre-existing: "
+	PrefixPending = "pending default: "
 )
 
 // Warnings renders every warned finding as one admission warning.
@@ -155,6 +192,8 @@ func (d Decision) Warnings() []string {
 			out = append(out, FitWarning(PrefixAudit+Warning(f.Err)))
 		case OutcomeRatchet:
 			out = append(out, FitWarning(PrefixRatchet+Warning(f.Err)))
+		case OutcomePending:
+			out = append(out, FitWarning(PrefixPending+Warning(f.Err)))
 		}
 	}
 	return out

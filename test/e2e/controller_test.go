@@ -13,11 +13,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-var leaderElectionFlags = []string{
-	"--leader-elect=true",
-	"--leader-elect-lease-duration=15s",
-	"--leader-elect-renew-deadline=10s",
-	"--leader-elect-retry-period=2s",
+// leaderElectionEnv is set-controller-leader-election's default.
+var leaderElectionEnv = []corev1.EnvVar{
+	{Name: "LAMINAR_LEADER_ELECT", Value: "true"},
+	{Name: "LAMINAR_LEADER_ELECT_LEASE_DURATION", Value: "15s"},
+	{Name: "LAMINAR_LEADER_ELECT_RENEW_DEADLINE", Value: "10s"},
+	{Name: "LAMINAR_LEADER_ELECT_RETRY_PERIOD", Value: "2s"},
 }
 
 // The example controller is admitted without warnings and gets required
@@ -34,9 +35,9 @@ func TestControllerGetsHADefaults(t *testing.T) {
 	got := &appsv1.StatefulSet{}
 	require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(s), got))
 	spec := got.Spec.Template.Spec
-	args := container(t, &spec, "controller").Args
-	assert.Equal(t, append(append([]string{}, userArgs...), leaderElectionFlags...), args,
-		"leader election flags are appended after the user's args")
+	main := container(t, &spec, "controller")
+	assert.Equal(t, userArgs, main.Args, "the user's args are never touched")
+	assert.Equal(t, leaderElectionEnv, main.Env, "leader election is turned on through env")
 	if assert.NotNil(t, spec.Affinity) && assert.NotNil(t, spec.Affinity.PodAntiAffinity) {
 		req := spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
 		if assert.Len(t, req, 1, "required anti-affinity") {
@@ -80,7 +81,38 @@ func TestControllerLeaderElection(t *testing.T) {
 		require.NoError(t, c.Create(ctx, s))
 		got := &appsv1.StatefulSet{}
 		require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(s), got))
-		assert.Equal(t, append([]string{"controller"}, leaderElectionFlags...), container(t, &got.Spec.Template.Spec, "controller").Args)
+		main := container(t, &got.Spec.Template.Spec, "controller")
+		assert.Equal(t, []string{"controller"}, main.Args)
+		assert.Equal(t, leaderElectionEnv, main.Env)
+	})
+	// The two command lines args cannot serve (issue 15, point 7): a command
+	// without args, where added args would replace an image's CMD, and a shell
+	// script, where they would become its $0, $1, … Both get the variables,
+	// which reach the binary either way; the script is warned about.
+	t.Run("command shapes, with real kubectl", func(t *testing.T) {
+		t.Parallel()
+		ns := newNamespace(t, nil)
+		_, stderr, err := kubectl(t, "apply", "-n", ns, "-f", testdata("controller-shapes.yaml"))
+		require.NoError(t, err, stderr)
+		assert.Contains(t, stderr, "Warning: spec.template.spec.containers[0].command[2]: [controller-shell-command] script flags are unverified")
+		assert.Equal(t, 1, strings.Count(stderr, "[controller-shell-command]"), "only the shell-wrapped controller is warned about:\n%s", stderr)
+		for name, want := range map[string]struct{ command, args []string }{
+			"laminar-controller-command": {command: []string{"/laminar", "controller", "--checkpoint-url=s3://my-bucket/laminar/checkpoints"}},
+			"laminar-controller-shell": {command: []string{"/bin/sh", "-c",
+				"exec /laminar controller --checkpoint-url=s3://my-bucket/laminar/checkpoints"}},
+		} {
+			got := &appsv1.StatefulSet{}
+			require.NoError(t, env.Client.Get(testContext(t), client.ObjectKey{Namespace: ns, Name: name}, got))
+			main := container(t, &got.Spec.Template.Spec, "controller")
+			assert.Equal(t, want.command, main.Command, name)
+			assert.Equal(t, want.args, main.Args, "%s: no args added", name)
+			assert.Equal(t, leaderElectionEnv, main.Env, name)
+		}
+
+		// A false in the script's text is the user's and denied.
+		out, stderr, err := kubectl(t, "apply", "--dry-run=server", "-n", ns, "-f", testdata("controller-shell-elect-false.yaml"))
+		require.Error(t, err, "stdout: %s", out)
+		assert.Contains(t, stderr, `spec.template.spec.containers[0].command[2]: Invalid value: "--leader-elect=false": [controller-leader-election]`)
 	})
 }
 

@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 )
 
@@ -59,47 +57,4 @@ func TestKubectlShowsWarnings(t *testing.T) {
 	_, stderr, err = kubectl(t, "apply", "--dry-run=server", "-n", ns, "-f", testdata("controller-no-checkpoint.yaml"))
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "Warning: spec.template.spec.containers[0].args: [controller-checkpoint-url-missing]")
-}
-
-// Applying the same manifest twice changes nothing, with client-side and with
-// server-side apply: the second apply finds the defaults already in place.
-func TestKubectlApplyTwiceIsNoop(t *testing.T) {
-	t.Parallel()
-	for _, mode := range []struct {
-		name string
-		args []string
-	}{
-		{"client-side", nil},
-		{"server-side", []string{"--server-side", "--field-manager=e2e"}},
-	} {
-		for _, file := range []string{"api-good.yaml", "controller.yaml"} {
-			t.Run(mode.name+"/"+file, func(t *testing.T) {
-				t.Parallel()
-				ns := newNamespace(t, nil)
-				args := append([]string{"apply", "-n", ns, "-f", example(file)}, mode.args...)
-				mustKubectl(t, args...)
-				obj := readObject(t, example(file))
-				obj.SetNamespace(ns)
-				key := client.ObjectKeyFromObject(obj)
-				first := obj.DeepCopyObject().(client.Object)
-				require.NoError(t, env.Client.Get(testContext(t), key, first))
-
-				out := mustKubectl(t, args...)
-				if mode.name == "client-side" && file == "api-good.yaml" {
-					// The controller's args list is the user's and the webhook
-					// appends to it, so client-side apply resends the list and
-					// kubectl says "configured"; the object still does not change.
-					assert.Contains(t, out, "unchanged")
-				}
-				second := obj.DeepCopyObject().(client.Object)
-				require.NoError(t, env.Client.Get(testContext(t), key, second))
-				assert.Equal(t, first.GetResourceVersion(), second.GetResourceVersion(), "second apply must not write")
-				assert.Equal(t, first.GetGeneration(), second.GetGeneration())
-
-				diffOut, diffErr, err := kubectl(t, append([]string{"diff", "-n", ns, "-f", example(file)}, mode.args...)...)
-				assert.NoError(t, err, "kubectl diff must find no difference:\n%s%s", diffOut, diffErr)
-				assert.Empty(t, strings.TrimSpace(diffOut))
-			})
-		}
-	}
 }
