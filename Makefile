@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem
+.PHONY: all build controlplane test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -88,6 +88,11 @@ scenarios-doc: controlplane
 run: controlplane build
 	go build -o $(BIN)/laminar-dev ./hack/run
 	$(BIN)/laminar-dev $(ARGS)
+
+## crds: copy the OpenReports Report CRD the audit writes from its Go module into deploy/manifests
+crds:
+	cp "$$(go list -m -f '{{.Dir}}' github.com/openreports/reports-api)/config/crd/openreports.io_reports.yaml" deploy/manifests/
+	chmod 644 deploy/manifests/openreports.io_reports.yaml
 
 ## docs: regenerate docs/rules.md from the rule catalog
 docs:

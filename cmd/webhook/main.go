@@ -33,6 +33,7 @@ Usage:
   laminar-ha-webhook serve [flags]          serve the mutating and validating webhook
   laminar-ha-webhook check -f PATH [flags]  judge manifests offline, as the webhook would (exit 1 on denials)
   laminar-ha-webhook mutate -f PATH [flags] print manifests with the webhook's HA defaults filled in
+  laminar-ha-webhook audit (-n NS | -A)     judge what a cluster already runs (exit 1 on denials)
   laminar-ha-webhook rules [--policy FILE]  list the rules with the actions a policy puts in force
   laminar-ha-webhook version                print the version
 
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(args[1:], os.Stdin, stdout, stderr)
 	case "mutate":
 		return mutateCmd(args[1:], os.Stdin, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return rulesCmd(args[1:], stdout, stderr)
 	case "version", "--version":
@@ -102,6 +105,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for reading namespace labels; default: in-cluster, else $KUBECONFIG, else none")
 	logFormat := fs.String("log-format", "auto", "log format: json, text, or auto (json when running in a pod)")
 	logLevel := fs.String("log-level", "info", "log level: info or debug")
+	var audited auditFlags
+	audited.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -179,6 +184,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		o.Background = append(o.Background, cache.Start)
 		o.ReadyChecks = map[string]healthz.Checker{"cluster-cache": cache.SyncedChecker}
+		if audited.enabled {
+			run, err := audited.background(cfg, cache, o.Policy, log.WithName("audit"))
+			if err != nil {
+				log.Error(err, "cannot build the audit")
+				return exitFail
+			}
+			o.Background = append(o.Background, run)
+		}
 	default:
 		log.Info("no cluster access (no in-cluster config, --kubeconfig or $KUBECONFIG): namespace labels are not read, the policy's enforcement defaults apply everywhere, and no exemption that needs a permission is granted")
 	}

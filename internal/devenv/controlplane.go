@@ -28,6 +28,11 @@ func (e *Env) startControlPlane(cluster ClusterOptions) error {
 			APIServer: &envtest.APIServer{Path: filepath.Join(e.AssetsDir, "kube-apiserver")},
 			Etcd:      &envtest.Etcd{Path: filepath.Join(e.AssetsDir, "etcd")},
 		},
+		// The audit writes OpenReports Reports; the CRD is the one the install ships.
+		CRDInstallOptions: envtest.CRDInstallOptions{
+			Paths:              []string{filepath.Join(e.RepoRoot, "deploy", "manifests", "openreports.io_reports.yaml")},
+			ErrorIfPathMissing: true,
+		},
 		ControlPlaneStartTimeout: e.opts.ReadyTimeout,
 		ControlPlaneStopTimeout:  30 * time.Second,
 	}

@@ -63,9 +63,9 @@ type NodeSource interface {
 	Nodes(ctx context.Context) rules.Nodes
 }
 
-// nodesFor reads the nodes through src, which may be nil (nothing known), unless
+// NodesFor reads the nodes through src, which may be nil (nothing known), unless
 // the policy says to assume the guide's multi-zone cluster whatever they are.
-func nodesFor(ctx context.Context, src NodeSource, p *policy.Policy) rules.Nodes {
+func NodesFor(ctx context.Context, src NodeSource, p *policy.Policy) rules.Nodes {
 	if src == nil || p.Nodes.AssumeMultiZone {
 		return rules.Nodes{}
 	}

@@ -191,7 +191,7 @@ func (w *webhook) decide(ctx context.Context, req admission.Request) Verdict {
 	}
 	r.judge(&v, p, mode, rules.Situation{Ctx: ctx, Now: w.config.Clock.Now(), View: w.config.Cluster,
 		Authorizer: w.config.authorizer(req), EnforcedSince: enforcedSince(ctx, w.config.Namespaces, v.Subject.Namespace),
-		Nodes: nodesFor(ctx, w.config.Nodes, p)})
+		Nodes: NodesFor(ctx, w.config.Nodes, p)})
 	return v
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -94,6 +96,10 @@ func New(cfg *rest.Config) (*Cache, error) {
 func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	// The audit reads back the reports it wrote.
+	if err := reportsv1alpha1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	transform := opts.Transform

@@ -40,3 +40,7 @@ func FromObjects(objs []client.Object) (c *Cache, err error) {
 	}()
 	return &Cache{reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(stored...).Build()}, nil
 }
+
+// Over is a cluster view answered by r (a client, or an in-memory one in
+// tests) instead of watch-fed caches: no events, nothing to start.
+func Over(r client.Reader) *Cache { return &Cache{reader: r} }

@@ -18,6 +18,24 @@ const (
 )
 
 var (
+	// AuditViolations counts, by namespace, rule and action in force, the
+	// failing and warned results of the background audit: what already runs.
+	// No object names, so the series stay as few as namespaces × rules.
+	AuditViolations = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "laminar_ha_audit_violations",
+		Help: "Findings of the background audit on stored Laminar workloads and their budgets and autoscalers, by namespace, rule and action (deny, warn, audit).",
+	}, []string{"namespace", "rule", "action"})
+	// AuditLastFull is when the last full audit pass ended.
+	AuditLastFull = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "laminar_ha_audit_last_full_timestamp_seconds",
+		Help: "Unix time at which the last full audit of every Laminar workload ended.",
+	})
+	// AuditWrites counts the report writes of the audit, by operation.
+	AuditWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "laminar_ha_audit_report_writes_total",
+		Help: "OpenReports Report writes of the background audit, by operation (create, update, delete).",
+	}, []string{"op"})
+
 	// Decisions counts every admission answer.
 	Decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "laminar_ha_admission_decisions_total",
@@ -73,6 +91,6 @@ var (
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(Decisions, Violations, Mutations, Exemptions, Latency, Shed, PolicyReloads, PolicyValid)
+	crmetrics.Registry.MustRegister(AuditViolations, AuditLastFull, AuditWrites, Decisions, Violations, Mutations, Exemptions, Latency, Shed, PolicyReloads, PolicyValid)
 	PolicyValid.Set(1)
 }

@@ -39,7 +39,10 @@ type Report struct {
 	Tool          Tool `json:"tool"`
 	// Mutated is true when objects were judged after the webhook's mutation (the
 	// default: what the cluster would store), false with --no-mutate.
-	Mutated bool    `json:"mutated"`
+	Mutated bool `json:"mutated"`
+	// Live is true when the objects were read from a cluster, as stored (the
+	// audit command); File, Document and the lines are then empty.
+	Live    bool    `json:"live,omitempty"`
 	Summary Summary `json:"summary"`
 	// Objects lists every Laminar object judged, in input order, with or without
 	// violations. Objects that are not Laminar's are not listed.

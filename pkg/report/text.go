@@ -22,7 +22,10 @@ import (
 func Text(w io.Writer, r *Report) error {
 	b := bufio.NewWriter(w)
 	for _, o := range r.Objects {
-		fmt.Fprintf(b, "%s:%d: %s: %s", o.File, o.Line, docRef(o.Document, o.Item), o.Ref())
+		if o.File != "" {
+			fmt.Fprintf(b, "%s:%d: %s: ", o.File, o.Line, docRef(o.Document, o.Item))
+		}
+		b.WriteString(o.Ref())
 		if o.Source != "" {
 			fmt.Fprintf(b, " (helm: %s)", o.Source)
 		}
@@ -31,7 +34,11 @@ func Text(w io.Writer, r *Report) error {
 			fmt.Fprintf(b, "  note: %s\n", n)
 		}
 		for _, v := range o.Violations {
-			fmt.Fprintf(b, "  %-4s [%s] %s (line %d): %s\n", strings.ToUpper(v.Outcome), v.RuleID, v.Field, v.Line, v.Body())
+			at := ""
+			if v.Line > 0 {
+				at = fmt.Sprintf(" (line %d)", v.Line)
+			}
+			fmt.Fprintf(b, "  %-4s [%s] %s%s: %s\n", strings.ToUpper(v.Outcome), v.RuleID, v.Field, at, v.Body())
 			if v.Message != "" {
 				fmt.Fprintf(b, "       %s\n", v.Message)
 			}
@@ -57,7 +64,11 @@ func Text(w io.Writer, r *Report) error {
 	if len(r.Objects) > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString(r.Summary.Text(r.Mutated))
+	if r.Live {
+		b.WriteString(r.Summary.LiveText())
+	} else {
+		b.WriteString(r.Summary.Text(r.Mutated))
+	}
 	b.WriteString("\n")
 	return b.Flush()
 }
@@ -75,6 +86,16 @@ func (s Summary) Text(mutated bool) string {
 	return fmt.Sprintf("%s, %s, %s judged %s: %d denied (%s), %s%s, %s.",
 		plural(s.Files, "input"), plural(s.Documents, "document"), plural(s.Objects, "Laminar object"), how,
 		s.Denied, plural(s.Denials, "denial"), plural(s.Warnings, "warning"), exempted, plural(s.Errors, "input error"))
+}
+
+// LiveText is the summary of objects read from a cluster as one sentence.
+func (s Summary) LiveText() string {
+	exempted := ""
+	if s.Exempted > 0 {
+		exempted = ", " + strconv.Itoa(s.Exempted) + " exempted"
+	}
+	return fmt.Sprintf("%s judged as stored: %d denied (%s), %s%s.",
+		plural(s.Objects, "Laminar object"), s.Denied, plural(s.Denials, "denial"), plural(s.Warnings, "warning"), exempted)
 }
 
 // Verdict says in a few words what the webhook answers.

@@ -446,8 +446,9 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// The ServiceAccount may list and watch what the webhook caches, and nothing
-// else: no reads of Secrets or Pods, no writes, not even a single GET.
+// The ServiceAccount may list and watch what the webhook caches, get the
+// workloads the audit reads whole, write the audit's reports, and nothing
+// else: no reads of Secrets or Pods, no other writes.
 func stepLeastPrivilege(t *testing.T, _ *install) {
 	ctx := stepContext(t)
 	user := "system:serviceaccount:" + namespace + ":" + appName
@@ -467,10 +468,19 @@ func stepLeastPrivilege(t *testing.T, _ *install) {
 		for _, verb := range []string{"list", "watch"} {
 			assert.True(t, can(verb, r[0], r[1]), "%s %s/%s", verb, r[0], r[1])
 		}
-		for _, verb := range []string{"get", "create", "update", "patch", "delete"} {
+		// The audit reads a changed workload whole (the caches keep only what
+		// admission reads): a GET of workloads, and of nothing else.
+		assert.Equal(t, r[0] == "apps", can("get", r[0], r[1]), "get %s/%s", r[0], r[1])
+		for _, verb := range []string{"create", "update", "patch", "delete"} {
 			assert.False(t, can(verb, r[0], r[1]), "%s %s/%s is not needed", verb, r[0], r[1])
 		}
 	}
+	// The audit's reports are the only objects it writes.
+	for _, verb := range []string{"get", "list", "watch", "create", "update", "delete"} {
+		assert.True(t, can(verb, "openreports.io", "reports"), "%s openreports.io/reports", verb)
+	}
+	assert.False(t, can("deletecollection", "openreports.io", "reports"))
+	assert.False(t, can("create", "openreports.io", "clusterreports"))
 	for _, r := range [][2]string{{"", "secrets"}, {"", "pods"}, {"", "configmaps"}, {"cert-manager.io", "certificates"}} {
 		assert.False(t, can("list", r[0], r[1]), "list %s/%s", r[0], r[1])
 		assert.False(t, can("get", r[0], r[1]), "get %s/%s", r[0], r[1])

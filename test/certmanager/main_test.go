@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -259,6 +261,7 @@ func (s *suiteEnv) startControlPlane() error {
 	s.Scheme = runtime.NewScheme()
 	utilruntime.Must(kscheme.AddToScheme(s.Scheme))
 	utilruntime.Must(cmscheme.AddToScheme(s.Scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(s.Scheme))
 	if s.Client, err = ctrlclient.New(s.Config, ctrlclient.Options{Scheme: s.Scheme}); err != nil {
 		return err
 	}
