@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -188,6 +190,10 @@ func (budgets) WorkloadsSelected(context.Context, string, labels.Selector) []*wo
 }
 func (budgets) AutoscalersTargeting(context.Context, string, string, string) []autoscalingv2.HorizontalPodAutoscaler {
 	return nil
+}
+func (budgets) Service(context.Context, string, string) (*corev1.Service, bool) { return nil, false }
+func (budgets) IngressClass(context.Context, string) (*networkingv1.IngressClass, bool) {
+	return nil, false
 }
 func (b budgets) BudgetsSelecting(_ context.Context, ns string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
 	var out []policyv1.PodDisruptionBudget

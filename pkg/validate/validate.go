@@ -62,7 +62,7 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 		}
 		for i := range budgets {
 			var errs field.ErrorList
-			for _, e := range r.Judge(&budgets[i], w, p) {
+			for _, e := range r.Judge(&budgets[i], w, p, s) {
 				errs = append(errs, field.Invalid(at, w.Replicas(),
 					fmt.Sprintf("PodDisruptionBudget %s %s: %s", budgets[i].Name, e.Field, e.Detail)))
 			}
@@ -105,7 +105,7 @@ func relatedViolations(obj runtime.Object, kind string, target *workload.Workloa
 	var out []Violation
 	for r := range rules.RelatedChecks() {
 		if r.AppliesTo(kind, target) {
-			out = appendViolations(out, r.ID, r.Action, r.Judge(obj, target, p))
+			out = appendViolations(out, r.ID, r.Action, r.Judge(obj, target, p, s))
 		}
 	}
 	if hpa, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok && hpa != nil {
