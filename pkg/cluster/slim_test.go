@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -177,6 +178,24 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 		{"PodDisruptionBudget", fullPDB("laminar", "api", apiPods, nil, &intOne), &policyv1.PodDisruptionBudget{
 			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
 			Spec:       policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: apiPods}, MaxUnavailable: &intOne},
+		}},
+		{"Service", &corev1.Service{ObjectMeta: fullMeta("api", "laminar", ownLabels),
+			Spec: corev1.ServiceSpec{Selector: apiPods, Type: corev1.ServiceTypeNodePort, SessionAffinity: corev1.ServiceAffinityClientIP,
+				ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
+				Ports:     []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8000), NodePort: 30080}},
+				SessionAffinityConfig: &corev1.SessionAffinityConfig{ClientIP: &corev1.ClientIPConfig{TimeoutSeconds: ptr.To[int32](10800)}},
+				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyCluster},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "1.2.3.4"}}}},
+		}, &corev1.Service{
+			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
+			Spec:       corev1.ServiceSpec{Selector: apiPods, Type: corev1.ServiceTypeNodePort, SessionAffinity: corev1.ServiceAffinityClientIP},
+		}},
+		{"IngressClass", &networkingv1.IngressClass{ObjectMeta: fullMeta("alb", "", ownLabels),
+			Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb",
+				Parameters: &networkingv1.IngressClassParametersReference{APIGroup: ptr.To("elbv2.k8s.aws"), Kind: "IngressClassParams", Name: "alb"}},
+		}, &networkingv1.IngressClass{
+			ObjectMeta: slimMetaOf("alb", "", ownLabels),
+			Spec:       networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"},
 		}},
 		{"Namespace metadata", fullNamespace("laminar", map[string]string{"ha.laminar.io/enforce": "warn"}), &metav1.PartialObjectMetadata{
 			TypeMeta: nsKind, ObjectMeta: slimMetaOf("laminar", "", map[string]string{"ha.laminar.io/enforce": "warn"}),
