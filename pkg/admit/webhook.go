@@ -30,6 +30,7 @@ const (
 	WebhookValidate        = "validate"
 	WebhookValidateScale   = "validate-scale"
 	WebhookValidateRelated = "validate-related"
+	WebhookMutateRelated   = "mutate-related"
 )
 
 // Subject is what a judged request is about.
@@ -217,6 +218,7 @@ func (w *webhook) handle(ctx context.Context, req admission.Request) admission.R
 var metricKinds = map[string]bool{
 	workload.KindDeployment: true, workload.KindStatefulSet: true, "Scale": true,
 	rules.KindPodDisruptionBudget: true, rules.KindHorizontalPodAutoscaler: true,
+	rules.KindService: true, rules.KindIngress: true,
 }
 
 func kindLabel(kind string) string {
@@ -243,7 +245,7 @@ const MutationFailedWarning = "HA defaults could not be computed; admitted unpat
 // response renders the verdict, with the metrics outcome it is counted as.
 func (v *Verdict) response() (admission.Response, string) {
 	switch {
-	case v.Err != nil && v.Judged && v.Webhook == WebhookMutate:
+	case v.Err != nil && v.Judged && (v.Webhook == WebhookMutate || v.Webhook == WebhookMutateRelated):
 		// The API server takes an error answer for a refusal, whatever the
 		// failurePolicy; defaults are a convenience and never block an object.
 		resp := admission.Allowed("HA defaults not applied").WithWarnings(validate.FitWarning(MutationFailedWarning + v.Err.Error()))

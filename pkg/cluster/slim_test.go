@@ -182,7 +182,7 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 		{"Service", &corev1.Service{ObjectMeta: fullMeta("api", "laminar", ownLabels),
 			Spec: corev1.ServiceSpec{Selector: apiPods, Type: corev1.ServiceTypeNodePort, SessionAffinity: corev1.ServiceAffinityClientIP,
 				ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
-				Ports:     []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8000), NodePort: 30080}},
+				Ports:                 []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8000), NodePort: 30080}},
 				SessionAffinityConfig: &corev1.SessionAffinityConfig{ClientIP: &corev1.ClientIPConfig{TimeoutSeconds: ptr.To[int32](10800)}},
 				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyCluster},
 			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "1.2.3.4"}}}},
