@@ -68,7 +68,7 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWrit
 	}
 	loc := manifest.NewLocator(doc)
 	for _, o := range pd.content.Objects {
-		if o.Typed == nil && o.Err == nil {
+		if o.Typed == nil && o.Err == nil && !routes(o.GVK) {
 			continue // a kind the webhook does not judge
 		}
 		start := loc.Object(o.Item)

@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/kubejson"
@@ -49,9 +51,11 @@ var switchLabels = []string{policy.LabelMode, policy.LabelMutate}
 // the pull request, and a Namespace in it must not switch its own check off.
 // ignored lists, per namespace, the labels dropped, for the objects' notes.
 //
-// The Nodes among them play the cluster's nodes (zone defaults, warnings).
-func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, ignored map[string][]string) {
-	ns, ignored = Namespaces{}, map[string][]string{}
+// The Nodes among them play the cluster's nodes (zone defaults, warnings);
+// the workloads, Services and IngressClasses the cluster around the input's
+// Services and Ingresses (view).
+func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, view *inputView, ignored map[string][]string) {
+	ns, ignored, view = Namespaces{}, map[string][]string{}, &inputView{}
 	out = make([]parsedSource, 0, len(srcs))
 	for _, src := range srcs {
 		ps := parsedSource{Source: src}
@@ -62,6 +66,7 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nod
 					pd.content, pd.err = doc.Objects()
 				}
 				for _, o := range pd.content.Objects {
+					view.add(o)
 					var node corev1.Node
 					if o.GVK == corev1.SchemeGroupVersion.WithKind("Node") && kubejson.Unmarshal(o.JSON, &node) == nil {
 						nodes = append(nodes, node)
@@ -87,7 +92,7 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nod
 		}
 		out = append(out, ps)
 	}
-	return out, ns, nodes, ignored
+	return out, ns, nodes, view, ignored
 }
 
 // inputNodes are the Node objects of the input. With none, nothing is known
@@ -133,6 +138,10 @@ func (n Namespaces) Labels(_ context.Context, name string) (map[string]string, b
 type engine struct {
 	mutator   *admit.Handler
 	validator *admit.Handler
+	// relatedMutator and relatedValidator judge the Services and Ingresses of
+	// the input against its workloads.
+	relatedMutator   *admit.Handler
+	relatedValidator *admit.Handler
 	// ignored are the switch labels of the input's Namespaces not honoured.
 	ignored map[string][]string
 }
@@ -143,10 +152,23 @@ func newEngine(srcs []Source, opts Options) ([]parsedSource, engine) {
 	if p == nil {
 		p = policy.Default()
 	}
-	sources, ns, nodes, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
+	sources, ns, nodes, view, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
 	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Nodes: nodes, Clock: opts.Clock, Access: admit.Unchecked}
-	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), ignored: ignored}
+	related := c
+	related.Cluster = view
+	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c),
+		relatedMutator: admit.NewRelatedMutator(related), relatedValidator: admit.NewRelatedValidator(related), ignored: ignored}
 }
+
+// routedKinds are the related kinds the offline check judges: those that route
+// to a workload. Budgets and autoscalers of the input are not judged offline.
+var routedKinds = []schema.GroupVersionKind{
+	corev1.SchemeGroupVersion.WithKind(rules.KindService),
+	networkingv1.SchemeGroupVersion.WithKind(rules.KindIngress),
+}
+
+// routes reports whether objects of gvk are judged as routing to a workload.
+func routes(gvk schema.GroupVersionKind) bool { return slices.Contains(routedKinds, gvk) }
 
 // createRequest is the CREATE an API server would send for the object; its
 // namespace is the object's own, as kubectl sends it.
@@ -205,7 +227,11 @@ func (j *judged) Decision() validate.Decision {
 // does not judge it. An object that could not be decoded (o.Err) is reported by
 // the caller, as an input error, before this is called.
 func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
-	v := e.mutator.Decide(context.Background(), createRequest(o, o.JSON))
+	m := e.mutator
+	if routes(o.GVK) {
+		m = e.relatedMutator
+	}
+	v := m.Decide(context.Background(), createRequest(o, o.JSON))
 	if v.Err != nil {
 		return nil, fmt.Errorf("mutate: %w", v.Err)
 	}
@@ -219,6 +245,9 @@ func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
 // kept unless asWritten), then validation of the result. nil when the object is
 // not judged at all.
 func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
+	if routes(o.GVK) {
+		return e.judgeRouting(o, asWritten)
+	}
 	mv, err := e.mutateObject(o)
 	if err != nil || mv == nil {
 		return nil, err
@@ -239,5 +268,37 @@ func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
 	if !j.Validation.Judged {
 		return nil, fmt.Errorf("mutate: the mutated object is no longer a Laminar workload")
 	}
+	return j, nil
+}
+
+// judgeRouting is judge for a Service or an Ingress: the related mutator (whose
+// patch is kept unless asWritten; it judges Ingresses only, and a Service's
+// mutation verdict stays empty), then the related validator. nil when the
+// object routes to no Laminar workload of the input.
+func (e engine) judgeRouting(o manifest.Object, asWritten bool) (*judged, error) {
+	mv, err := e.mutateObject(o)
+	if err != nil {
+		return nil, err
+	}
+	j := &judged{}
+	raw := o.JSON
+	if mv != nil {
+		j.Mutation = *mv
+		if asWritten {
+			j.Mutation.Mutation = nil
+		} else if res := mv.Mutation; res != nil && len(res.Patch) > 0 {
+			if raw, err = json.Marshal(res.Object); err != nil {
+				return nil, fmt.Errorf("mutate: encode the mutated object: %w", err)
+			}
+		}
+	}
+	j.Validation = e.relatedValidator.Decide(context.Background(), createRequest(o, raw))
+	if j.Validation.Err != nil {
+		return nil, fmt.Errorf("validate: %w", j.Validation.Err)
+	}
+	if !j.Validation.Judged {
+		return nil, nil
+	}
+	j.Ignored = e.ignored[j.Validation.Subject.Namespace]
 	return j, nil
 }
