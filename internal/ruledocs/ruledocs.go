@@ -47,5 +47,12 @@ func Markdown() []byte {
 				r.ID, strings.Join(roles, ", "), kinds, r.Action, r.Section, strings.ReplaceAll(r.Summary, "|", `\|`))
 		}
 	}
+	b.WriteString("\n## Not judged, and why\n\n")
+	b.WriteString("Lines of the guide no rule fills in or judges.\n\n")
+	b.WriteString("| Guide section | Line | Why |\n")
+	b.WriteString("|---|---|---|\n")
+	for _, u := range rules.NotJudged() {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", u.Section, strings.ReplaceAll(u.Item, "|", `\|`), strings.ReplaceAll(u.Why, "|", `\|`))
+	}
 	return b.Bytes()
 }
