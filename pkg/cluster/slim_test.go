@@ -143,6 +143,14 @@ func fullPDB(ns, name string, pods map[string]string, minAvailable, maxUnavailab
 	}
 }
 
+// alive is obj as a CREATE sends it: fullMeta's deletion timestamp is what the
+// API server sends of an object being deleted, which no rule judges.
+func alive[T client.Object](obj T) T {
+	obj.SetDeletionTimestamp(nil)
+	obj.SetDeletionGracePeriodSeconds(nil)
+	return obj
+}
+
 func fullNamespace(name string, labels map[string]string) *metav1.PartialObjectMetadata {
 	ns := &metav1.PartialObjectMetadata{ObjectMeta: fullMeta(name, "", labels)}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
@@ -355,19 +363,19 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 			func(ns string) admission.Request { return scale(t, ns, "statefulsets", "laminar-controller", 1, 3) }, "replicas-min", ""},
 		{"budget blocking drains of the api", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
-				fullPDB(ns, "b", apiPods, nil, &zero), nil)
+				alive(fullPDB(ns, "b", apiPods, nil, &zero)), nil)
 		}, "pdb-allows-drain", ""},
 		{"budget letting every controller pod go", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
-				fullPDB(ns, "b", controllerPods, nil, ptr.To(intstr.FromInt32(3))), nil)
+				alive(fullPDB(ns, "b", controllerPods, nil, ptr.To(intstr.FromInt32(3)))), nil)
 		}, "pdb-keeps-one", ""},
 		{"autoscaler below the minimum", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, hpaKind, metav1.GroupVersionResource{}, "", "h",
-				fullHPA(ns, "h", "Deployment", "laminar-api", ptr.To[int32](1), 6), nil)
+				alive(fullHPA(ns, "h", "Deployment", "laminar-api", ptr.To[int32](1), 6)), nil)
 		}, "hpa-min-replicas", ""},
 		{"autoscaler capped below the minimum", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, hpaKind, metav1.GroupVersionResource{}, "", "h",
-				fullHPA(ns, "h", "StatefulSet", "laminar-controller", nil, 1), nil)
+				alive(fullHPA(ns, "h", "StatefulSet", "laminar-controller", nil, 1)), nil)
 		}, "hpa-max-replicas", ""},
 		{"replica edit under an autoscaler", admit.NewValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Update, ns, deployKind, deployRes, "", "laminar-api", workloadAt(ns, 4), workloadAt(ns, 3))
@@ -380,7 +388,7 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 		}, "pdb-missing", ""},
 		{"budget of one over the api", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
-				fullPDB(ns, "b", apiPods, nil, &one), nil)
+				alive(fullPDB(ns, "b", apiPods, nil, &one)), nil)
 		}, "", ""},
 	}
 
