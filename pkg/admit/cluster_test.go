@@ -20,6 +20,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
@@ -31,6 +32,16 @@ type fakeCluster struct {
 	hpas     []autoscalingv2.HorizontalPodAutoscaler
 	services []corev1.Service
 	classes  []networkingv1.IngressClass
+}
+
+func (f *fakeCluster) ServicesSelecting(_ context.Context, ns string, podLabels map[string]string) []corev1.Service {
+	var out []corev1.Service
+	for _, svc := range f.services {
+		if sel, ok := rules.ServicePodSelector(&svc); ok && svc.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, svc)
+		}
+	}
+	return out
 }
 
 func (f *fakeCluster) Service(_ context.Context, ns, name string) (*corev1.Service, bool) {

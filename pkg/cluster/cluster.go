@@ -264,6 +264,18 @@ func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabel
 	})
 }
 
+// ServicesSelecting implements rules.View.
+func (c *Cache) ServicesSelecting(ctx context.Context, namespace string, podLabels map[string]string) []corev1.Service {
+	var list corev1.ServiceList
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(list.Items, func(s corev1.Service) bool {
+		sel, ok := rules.ServicePodSelector(&s)
+		return !ok || !sel.Matches(labels.Set(podLabels))
+	})
+}
+
 // Service implements rules.View.
 func (c *Cache) Service(ctx context.Context, namespace, name string) (*corev1.Service, bool) {
 	svc := &corev1.Service{}

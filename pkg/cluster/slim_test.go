@@ -285,7 +285,22 @@ func clusterObjects(t *testing.T, ns string, nsLabels map[string]string) []any {
 		fullHPA(ns, "api-hpa", "Deployment", "laminar-api", ptr.To[int32](3), 6),
 		// Not Laminar's: selects and targets nothing the rules judge.
 		fullPDB(ns, "web", map[string]string{"app": "web"}, nil, &two),
+		fullService(ns, "laminar-api", apiPods, corev1.ServiceAffinityNone),
+		fullService(ns, "web", map[string]string{"app": "web"}, corev1.ServiceAffinityClientIP),
 	}
+}
+
+func fullService(ns, name string, pods map[string]string, affinity corev1.ServiceAffinity) *corev1.Service {
+	return &corev1.Service{ObjectMeta: fullMeta(name, ns, ownLabels),
+		Spec: corev1.ServiceSpec{Selector: pods, Type: corev1.ServiceTypeClusterIP, SessionAffinity: affinity,
+			ClusterIP: "10.0.0.9", Ports: []corev1.ServicePort{{Port: 8000}}}}
+}
+
+func fullIngress(ns, class, backend, path string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "i", Namespace: ns,
+		Annotations: map[string]string{"alb.ingress.kubernetes.io/healthcheck-path": path}},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, DefaultBackend: &networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: backend, Port: networkingv1.ServiceBackendPort{Number: 8000}}}}}
 }
 
 func request(t *testing.T, op admissionv1.Operation, ns string, kind metav1.GroupVersionKind, res metav1.GroupVersionResource,
@@ -317,7 +332,8 @@ func scale(t *testing.T, ns, resource, name string, to, from int32) admission.Re
 // The rules that read the cache give the same verdict, word for word, whether
 // the cache holds whole objects or slimmed ones: scale requests (parent
 // workload, its exemption, its budgets), budgets and autoscalers (the workloads
-// they govern), workloads (their budgets and autoscalers), each in a deny and
+// they govern), Services and Ingresses (the workloads they route to, the
+// Ingress's class), workloads (their budgets and autoscalers), each in a deny and
 // a warn-mode namespace (namespace labels).
 func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 	ctx := context.Background()
@@ -325,6 +341,10 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 	for ns, labels := range map[string]map[string]string{"laminar": nil, "laminar-warn": {"ha.laminar.io/enforce": "warn"}} {
 		objs = append(objs, clusterObjects(t, ns, labels)...)
 	}
+	objs = append(objs, &networkingv1.IngressClass{ObjectMeta: fullMeta("public", "", ownLabels),
+		Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}})
+	svcKind := metav1.GroupVersionKind{Version: "v1", Kind: "Service"}
+	ingKind := metav1.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}
 	pdbKind := metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}
 	hpaKind := metav1.GroupVersionKind{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}
 	deployKind := metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
@@ -369,6 +389,18 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
 				alive(fullPDB(ns, "b", controllerPods, nil, ptr.To(intstr.FromInt32(3)))), nil)
 		}, "pdb-keeps-one", ""},
+		{"Service pinning clients to the api", admit.NewRelatedValidator, func(ns string) admission.Request {
+			return request(t, admissionv1.Create, ns, svcKind, metav1.GroupVersionResource{}, "", "s",
+				alive(fullService(ns, "s", apiPods, corev1.ServiceAffinityClientIP)), nil)
+		}, "api-service-session-affinity", ""},
+		{"ALB Ingress of the api on a path it does not answer", admit.NewRelatedValidator, func(ns string) admission.Request {
+			return request(t, admissionv1.Create, ns, ingKind, metav1.GroupVersionResource{}, "", "i",
+				fullIngress(ns, "public", "laminar-api", "/"), nil)
+		}, "api-alb-healthcheck-path", ""},
+		{"ALB Ingress of the api on its health path", admit.NewRelatedValidator, func(ns string) admission.Request {
+			return request(t, admissionv1.Create, ns, ingKind, metav1.GroupVersionResource{}, "", "i",
+				fullIngress(ns, "public", "laminar-api", "/health"), nil)
+		}, "", ""},
 		{"autoscaler below the minimum", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, hpaKind, metav1.GroupVersionResource{}, "", "h",
 				alive(fullHPA(ns, "h", "Deployment", "laminar-api", ptr.To[int32](1), 6)), nil)

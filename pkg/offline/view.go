@@ -91,6 +91,12 @@ func (*inputView) BudgetsSelecting(context.Context, string, map[string]string) [
 	return nil
 }
 
+// ServicesSelecting implements rules.View: the workloads' own checks, which
+// alone ask, get no view offline.
+func (*inputView) ServicesSelecting(context.Context, string, map[string]string) []corev1.Service {
+	return nil
+}
+
 // Service implements rules.View.
 func (v *inputView) Service(_ context.Context, namespace, name string) (*corev1.Service, bool) {
 	for i := len(v.services) - 1; i >= 0; i-- {

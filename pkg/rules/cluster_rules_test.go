@@ -47,6 +47,16 @@ func (f fakeView) WorkloadsSelected(_ context.Context, ns string, sel labels.Sel
 	return out
 }
 
+func (f fakeView) ServicesSelecting(_ context.Context, ns string, podLabels map[string]string) []corev1.Service {
+	var out []corev1.Service
+	for _, svc := range f.services {
+		if sel, ok := ServicePodSelector(&svc); ok && svc.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
 func (f fakeView) Service(_ context.Context, ns, name string) (*corev1.Service, bool) {
 	for i := range f.services {
 		if f.services[i].Namespace == ns && f.services[i].Name == name {

@@ -25,6 +25,9 @@ type View interface {
 	AutoscalersTargeting(ctx context.Context, namespace, kind, name string) []autoscalingv2.HorizontalPodAutoscaler
 	// BudgetsSelecting lists the PodDisruptionBudgets in namespace whose selector matches podLabels.
 	BudgetsSelecting(ctx context.Context, namespace string, podLabels map[string]string) []policyv1.PodDisruptionBudget
+	// ServicesSelecting lists the Services in namespace whose selector matches
+	// podLabels (none of those that select no pods: ServicePodSelector).
+	ServicesSelecting(ctx context.Context, namespace string, podLabels map[string]string) []corev1.Service
 	// Service finds a Service (the backend an Ingress names); ok is false when it is not known.
 	Service(ctx context.Context, namespace, name string) (svc *corev1.Service, ok bool)
 	// IngressClass finds an IngressClass (which controller serves an Ingress); ok

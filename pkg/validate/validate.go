@@ -72,10 +72,40 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 	return out
 }
 
-// replicasPath and autoscalerFloorPath are where budget violations are reported.
+// routingViolations judges the Services that send traffic to w's pods against
+// w as it is now, so that a workload created after its Service (objects arrive
+// in any order) or relabelled under one is judged as the Service's own write
+// would have been. The Service checks' own messages are used, at the pod
+// labels the Service selects by and naming it; an old violation ratchets like
+// any other.
+func routingViolations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) []Violation {
+	if s.View == nil {
+		return nil
+	}
+	services := s.View.ServicesSelecting(s.Ctx, w.Meta.Namespace, w.Template.Labels)
+	var out []Violation
+	for r := range rules.RelatedChecks() {
+		if !r.AppliesTo(rules.KindService, w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
+			continue
+		}
+		for i := range services {
+			var errs field.ErrorList
+			for _, e := range r.Judge(&services[i], w, p, s) {
+				errs = append(errs, field.Invalid(podLabelsPath, e.BadValue,
+					fmt.Sprintf("Service %s %s: %s", services[i].Name, e.Field, e.Detail)))
+			}
+			out = appendViolations(out, r.ID, r.Action, errs)
+		}
+	}
+	return out
+}
+
+// replicasPath and autoscalerFloorPath are where budget violations are
+// reported, podLabelsPath those of the Services over a workload.
 var (
 	replicasPath        = workload.SpecPath.Child("replicas")
 	autoscalerFloorPath = field.NewPath("spec", "minReplicas")
+	podLabelsPath       = workload.SpecPath.Child("template", "metadata", "labels")
 )
 
 // lowestReplicas is target at the fewest replicas it will run at: its own

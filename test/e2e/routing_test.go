@@ -102,6 +102,23 @@ func TestAPIService(t *testing.T) {
 	assert.NotContains(t, stderr, "Warning")
 }
 
+// A Service applied before the api is judged when the api arrives: the
+// Service's write saw no Laminar pods, the api's create is denied with the
+// Service's message.
+func TestAPIServiceBeforeTheAPI(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	_, stderr, err := kubectlIn(t, apiServiceYAML("laminar-api", "ClusterIP", "ClientIP"), "apply", "-n", ns, "-f", "-")
+	require.NoError(t, err, "no api pods yet: nothing to judge the Service against: %s", stderr)
+	require.Eventually(t, func() bool {
+		_, stderr, err = kubectl(t, "apply", "-n", ns, "--dry-run=server", "-f", example("api-good.yaml"))
+		return err != nil && strings.Contains(stderr, "[api-service-session-affinity]")
+	}, 15*time.Second, 100*time.Millisecond, "never denied; last: %s", stderr)
+	_, stderr, err = kubectl(t, "apply", "-n", ns, "-f", example("api-good.yaml"))
+	require.Error(t, err)
+	assert.Contains(t, stderr, `spec.template.metadata.labels: Invalid value: "ClientIP": [api-service-session-affinity] Service laminar-api spec.sessionAffinity: `)
+}
+
 // An Ingress served by the AWS Load Balancer Controller in front of the api
 // gets the guide's health check on CREATE, seen by a server-side dry run; an
 // explicit choice stays; a second client-side apply is unchanged and a
