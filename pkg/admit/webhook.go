@@ -118,7 +118,7 @@ type Config struct {
 	Policy     PolicySource
 	Namespaces Namespaces
 	// Cluster feeds the cluster-aware rules and finds the workloads scale
-	// requests, budgets and autoscalers belong to; nil where nothing is known of
+	// requests, budgets, autoscalers, Services and Ingresses belong to; nil where nothing is known of
 	// the cluster: those rules then pass and those requests are not judged.
 	Cluster rules.View
 	// Clock is the time exemptions are judged at; nil is the wall clock.

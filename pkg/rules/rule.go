@@ -118,8 +118,8 @@ type RelatedDefault struct {
 	Fill       RelatedDefaultFunc
 }
 
-// RelatedCheck is a rule the validating webhook runs on an object that governs a
-// workload of one of Roles.
+// RelatedCheck is a rule the validating webhook runs on an object that governs
+// or routes to a workload of one of Roles.
 type RelatedCheck struct {
 	Meta
 	Action Action
