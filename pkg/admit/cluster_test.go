@@ -62,7 +62,7 @@ func (f *fakeCluster) IngressClass(_ context.Context, name string) (*networkingv
 	return nil, false
 }
 
-func newFakeCluster(t *testing.T) *fakeCluster {
+func newFakeCluster(t testing.TB) *fakeCluster {
 	t.Helper()
 	obj, _, err := manifest.Decode([]byte(fixtureYAML(t, "mutate/api-minimal.golden.yaml")))
 	require.NoError(t, err)

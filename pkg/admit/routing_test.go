@@ -42,7 +42,7 @@ func ingress(class, backend string, annotations map[string]string) *networkingv1
 
 // routingCluster is the fake cluster with the api's Service, a web Service
 // and the ALB's IngressClass.
-func routingCluster(t *testing.T) *fakeCluster {
+func routingCluster(t testing.TB) *fakeCluster {
 	c := newFakeCluster(t)
 	c.services = []corev1.Service{*apiService(nil), *apiService(func(s *corev1.Service) {
 		s.Name, s.Spec.Selector = "web", map[string]string{"app": "web"}
