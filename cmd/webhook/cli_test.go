@@ -92,6 +92,10 @@ func TestGolden(t *testing.T) {
 		{name: "check-namespaces.json", args: []string{"check", "--trust-namespace-labels", "-o", "json", "-f", cliData + "/namespaces.yaml"}, code: exitFail},
 		{name: "check-namespaces.sarif", args: []string{"check", "--trust-namespace-labels", "-o", "sarif", "-f", cliData + "/namespaces.yaml"}, code: exitFail},
 		{name: "mutate-namespaces.yaml", args: []string{"mutate", "--trust-namespace-labels", "-f", cliData + "/namespaces.yaml"}, code: exitOK},
+		{name: "check-load-balancing.txt", args: []string{"check", "-f", cliData + "/load-balancing.yaml"}, code: exitFail},
+		{name: "check-load-balancing.json", args: []string{"check", "-o", "json", "-f", cliData + "/load-balancing.yaml"}, code: exitFail},
+		{name: "check-load-balancing-no-mutate.txt", args: []string{"check", "--no-mutate", "-f", cliData + "/load-balancing.yaml"}, code: exitFail},
+		{name: "mutate-load-balancing.yaml", args: []string{"mutate", "-f", cliData + "/load-balancing.yaml"}, code: exitOK},
 		{name: "check-missing.txt", args: []string{"check", "-f", "examples/api-good.yaml", "-f", cliData + "/no-such-file.yaml"}, code: exitUsage},
 		{name: "mutate-examples.yaml", args: []string{"mutate", "-f", "examples/"}, code: exitOK},
 		{name: "mutate-helm-stdin.yaml", args: []string{"mutate", "-f", "-"}, stdin: cliData + "/helm-stream.yaml", code: exitOK},
@@ -313,14 +317,15 @@ func TestDirectory(t *testing.T) {
 	assert.Equal(t, exitFail, code, stderr)
 	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
-	// README.txt is not read, .hidden/ is skipped, service.json is read and skipped.
+	// README.txt is not read, .hidden/ is skipped, service.json is read and
+	// judged: it selects the api's pods in api.yaml.
 	assert.Equal(t, 3, rep.Summary.Files)
 	assert.Empty(t, rep.Errors)
 	var files []string
 	for _, o := range rep.Objects {
 		files = append(files, o.File)
 	}
-	assert.Equal(t, []string{cliData + "/tree/api.yaml", cliData + "/tree/nested/controller.yml"}, files)
+	assert.Equal(t, []string{cliData + "/tree/api.yaml", cliData + "/tree/nested/controller.yml", cliData + "/tree/nested/service.json"}, files)
 }
 
 // TestMutatePassesOthersThrough: documents that are not Laminar's come out byte

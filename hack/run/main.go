@@ -150,7 +150,7 @@ both); grant them like any role:
   %[1]s create rolebinding alice-exempts --clusterrole=laminar-ha-exemption-granter --user=alice
   %[1]s create clusterrolebinding alice-switches --clusterrole=laminar-ha-enforcement-override --user=alice
 
-Webhook https://127.0.0.1:%[2]d (/mutate, /validate, /validate-scale, /validate-related),
+Webhook https://127.0.0.1:%[2]d (/mutate, /validate, /validate-scale, /validate-related, /mutate-related),
 health http://127.0.0.1:%[3]d/readyz. Metrics need a token with get on /metrics (ServiceAccount
 %[6]s/%[7]s is bound to ClusterRole %[8]s):
 

@@ -22,6 +22,10 @@ rules:
         resources: [poddisruptionbudgets]
       - group: autoscaling
         resources: [horizontalpodautoscalers]
+      - group: ""
+        resources: [services]
+      - group: networking.k8s.io
+        resources: [ingresses]
   - level: None
 `
 

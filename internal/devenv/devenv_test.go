@@ -84,7 +84,7 @@ func TestLocalizeManifests(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 5, hooks, "two mutating, three validating entries")
+	assert.Equal(t, 6, hooks, "three mutating, three validating entries")
 }
 
 func TestDecodeObjectsIsStrict(t *testing.T) {

@@ -61,6 +61,17 @@ var Guide = []GuideItem{
 	{Section: "RocksDB Storage HA › Backup to Object Storage", Item: `storage.checkpoints.interval: "30s"`,
 		Rules: []string{"controller-checkpoint-interval"}},
 
+	{Section: "Load Balancing › Kubernetes Service", Item: "api.service.type: ClusterIP",
+		Rules: []string{"api-service-type"}},
+	{Section: "Load Balancing › Kubernetes Service", Item: "api.service.sessionAffinity: None",
+		Rules: []string{"api-service-session-affinity"}},
+	{Section: "Load Balancing › Ingress Health Checks", Item: `alb.ingress.kubernetes.io/healthcheck-path: /health, healthcheck-interval-seconds: "15"`,
+		Rules: []string{"set-api-alb-healthcheck", "api-alb-healthcheck-path"}},
+	{Section: "Load Balancing › Ingress Health Checks", Item: `nginx.ingress.kubernetes.io/upstream-hash-by: "$remote_addr"`,
+		NotJudged: "neither filled in nor judged: it is affinity at the ingress (ingress-nginx hashes each client address onto one api pod, " +
+			"bypassing the Service and its sessionAffinity); behind a NAT gateway or a load balancer that hides client addresses every request " +
+			"hashes alike and one pod takes the whole load, so a default would be unsafe, and the guide gives it, so it is the user's choice where the controller sees real addresses"},
+
 	{Section: "Health Probes", Item: "livenessProbe: GET /health:8000, delay 30, period 10, failures 3",
 		Rules: []string{"set-api-liveness-probe", "api-liveness-probe", "api-liveness-aggressive"}},
 	{Section: "Health Probes", Item: "readinessProbe: GET /ready:8000, delay 5, period 5, failures 3",

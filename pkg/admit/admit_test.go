@@ -270,7 +270,7 @@ func metav1GVK(group, version, kind string) metav1.GroupVersionKind {
 	return metav1.GroupVersionKind{Group: group, Version: version, Kind: kind}
 }
 
-func fixtureYAML(t *testing.T, rel string) string {
+func fixtureYAML(t testing.TB, rel string) string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(testdata, rel))
 	require.NoError(t, err)

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -18,18 +20,49 @@ import (
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // fakeCluster is a cluster with one Laminar api Deployment (3 replicas) in
 // "laminar", plus whatever budgets and autoscalers a test adds.
 type fakeCluster struct {
-	api  *workload.Workload
-	pdbs []policyv1.PodDisruptionBudget
-	hpas []autoscalingv2.HorizontalPodAutoscaler
+	api      *workload.Workload
+	pdbs     []policyv1.PodDisruptionBudget
+	hpas     []autoscalingv2.HorizontalPodAutoscaler
+	services []corev1.Service
+	classes  []networkingv1.IngressClass
 }
 
-func newFakeCluster(t *testing.T) *fakeCluster {
+func (f *fakeCluster) ServicesSelecting(_ context.Context, ns string, podLabels map[string]string) []corev1.Service {
+	var out []corev1.Service
+	for _, svc := range f.services {
+		if sel, ok := rules.ServicePodSelector(&svc); ok && svc.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+func (f *fakeCluster) Service(_ context.Context, ns, name string) (*corev1.Service, bool) {
+	for i := range f.services {
+		if f.services[i].Namespace == ns && f.services[i].Name == name {
+			return &f.services[i], true
+		}
+	}
+	return nil, false
+}
+
+func (f *fakeCluster) IngressClass(_ context.Context, name string) (*networkingv1.IngressClass, bool) {
+	for i := range f.classes {
+		if f.classes[i].Name == name {
+			return &f.classes[i], true
+		}
+	}
+	return nil, false
+}
+
+func newFakeCluster(t testing.TB) *fakeCluster {
 	t.Helper()
 	obj, _, err := manifest.Decode([]byte(fixtureYAML(t, "mutate/api-minimal.golden.yaml")))
 	require.NoError(t, err)

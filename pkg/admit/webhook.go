@@ -30,6 +30,7 @@ const (
 	WebhookValidate        = "validate"
 	WebhookValidateScale   = "validate-scale"
 	WebhookValidateRelated = "validate-related"
+	WebhookMutateRelated   = "mutate-related"
 )
 
 // Subject is what a judged request is about.
@@ -117,7 +118,7 @@ type Config struct {
 	Policy     PolicySource
 	Namespaces Namespaces
 	// Cluster feeds the cluster-aware rules and finds the workloads scale
-	// requests, budgets and autoscalers belong to; nil where nothing is known of
+	// requests, budgets, autoscalers, Services and Ingresses belong to; nil where nothing is known of
 	// the cluster: those rules then pass and those requests are not judged.
 	Cluster rules.View
 	// Clock is the time exemptions are judged at; nil is the wall clock.
@@ -217,6 +218,7 @@ func (w *webhook) handle(ctx context.Context, req admission.Request) admission.R
 var metricKinds = map[string]bool{
 	workload.KindDeployment: true, workload.KindStatefulSet: true, "Scale": true,
 	rules.KindPodDisruptionBudget: true, rules.KindHorizontalPodAutoscaler: true,
+	rules.KindService: true, rules.KindIngress: true,
 }
 
 func kindLabel(kind string) string {
@@ -249,7 +251,7 @@ const DeferredWarning = "pod template unchanged: %d HA defaults wait for its nex
 // response renders the verdict, with the metrics outcome it is counted as.
 func (v *Verdict) response() (admission.Response, string) {
 	switch {
-	case v.Err != nil && v.Judged && v.Webhook == WebhookMutate:
+	case v.Err != nil && v.Judged && (v.Webhook == WebhookMutate || v.Webhook == WebhookMutateRelated):
 		// The API server takes an error answer for a refusal, whatever the
 		// failurePolicy; defaults are a convenience and never block an object.
 		resp := admission.Allowed("HA defaults not applied").WithWarnings(validate.FitWarning(MutationFailedWarning + v.Err.Error()))

@@ -16,10 +16,10 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// Governing is a budget or an autoscaler of a workload, with its verdict.
+// Governing is a budget, an autoscaler or a Service over a workload, with its verdict.
 type Governing struct {
 	Kind string
-	// Object is the *policyv1.PodDisruptionBudget or *autoscalingv2.HorizontalPodAutoscaler.
+	// Object is the *policyv1.PodDisruptionBudget, *autoscalingv2.HorizontalPodAutoscaler or *corev1.Service.
 	Object   runtime.Object
 	Name     string
 	Decision validate.Decision
@@ -52,6 +52,12 @@ func Judge(w *workload.Workload, p *policy.Policy, mode string, s rules.Situatio
 		b := &budgets[i]
 		v.Governing = append(v.Governing, Governing{Kind: rules.KindPodDisruptionBudget, Object: b, Name: b.Name,
 			Decision: validate.JudgeRelated(b, nil, rules.KindPodDisruptionBudget, w, p, c)})
+	}
+	services := s.View.ServicesSelecting(s.Ctx, ns, w.Template.Labels)
+	for i := range services {
+		svc := &services[i]
+		v.Governing = append(v.Governing, Governing{Kind: rules.KindService, Object: svc, Name: svc.Name,
+			Decision: validate.JudgeRelated(svc, nil, rules.KindService, w, p, c)})
 	}
 	hpas := s.View.AutoscalersTargeting(s.Ctx, ns, w.Kind, w.Meta.Name)
 	for i := range hpas {
@@ -86,4 +92,15 @@ func (v Verdict) Denials() int {
 		n += len(g.Decision.Denials())
 	}
 	return n
+}
+
+// apiVersion is the group version of a governing kind.
+func apiVersion(kind string) string {
+	switch kind {
+	case rules.KindPodDisruptionBudget:
+		return "policy/v1"
+	case rules.KindHorizontalPodAutoscaler:
+		return "autoscaling/v2"
+	}
+	return "v1"
 }

@@ -41,7 +41,7 @@ type LiveOptions struct {
 func Live(ctx context.Context, c client.Reader, o LiveOptions) (*report.Report, error) {
 	in := []client.InNamespace{client.InNamespace(o.Namespace)}
 	lists := []client.ObjectList{&appsv1.DeploymentList{}, &appsv1.StatefulSetList{},
-		&policyv1.PodDisruptionBudgetList{}, &autoscalingv2.HorizontalPodAutoscalerList{}}
+		&policyv1.PodDisruptionBudgetList{}, &autoscalingv2.HorizontalPodAutoscalerList{}, &corev1.ServiceList{}}
 	var objs []client.Object
 	for _, l := range lists {
 		if err := c.List(ctx, l, in[0]); err != nil {

@@ -28,11 +28,7 @@ func (v Verdict) Objects(enforce string) []report.Object {
 	}
 	out := []report.Object{object("apps/v1", w.Kind, w.Meta.Name, v.Own)}
 	for _, g := range v.Governing {
-		apiVersion := "autoscaling/v2"
-		if g.Kind == "PodDisruptionBudget" {
-			apiVersion = "policy/v1"
-		}
-		out = append(out, object(apiVersion, g.Kind, g.Name, g.Decision))
+		out = append(out, object(apiVersion(g.Kind), g.Kind, g.Name, g.Decision))
 	}
 	return out
 }

@@ -81,11 +81,7 @@ func Report(v Verdict, p *policy.Policy, enforce string) *reportsv1alpha1.Report
 	add(self, v.Own, applicableChecks(v, p))
 	for _, g := range v.Governing {
 		ref := corev1.ObjectReference{Kind: g.Kind, Namespace: w.Meta.Namespace, Name: g.Name}
-		if g.Kind == rules.KindPodDisruptionBudget {
-			ref.APIVersion = "policy/v1"
-		} else {
-			ref.APIVersion = "autoscaling/v2"
-		}
+		ref.APIVersion = apiVersion(g.Kind)
 		add(ref, g.Decision, applicableRelated(g.Kind, v, p))
 	}
 	for _, res := range r.Results {

@@ -17,6 +17,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -121,7 +122,8 @@ func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 // once every watch has listed.
 func (c *Cache) Start(ctx context.Context) error {
 	for _, obj := range []client.Object{namespaceMeta(), &appsv1.Deployment{}, &appsv1.StatefulSet{},
-		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &corev1.Node{}} {
+		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &corev1.Node{},
+		&corev1.Service{}, &networkingv1.IngressClass{}} {
 		inf, err := c.cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("watch %T: %w", obj, err)
@@ -266,4 +268,34 @@ func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabel
 		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector)
 		return err != nil || !sel.Matches(labels.Set(podLabels))
 	})
+}
+
+// ServicesSelecting implements rules.View.
+func (c *Cache) ServicesSelecting(ctx context.Context, namespace string, podLabels map[string]string) []corev1.Service {
+	var list corev1.ServiceList
+	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(list.Items, func(s corev1.Service) bool {
+		sel, ok := rules.ServicePodSelector(&s)
+		return !ok || !sel.Matches(labels.Set(podLabels))
+	})
+}
+
+// Service implements rules.View.
+func (c *Cache) Service(ctx context.Context, namespace, name string) (*corev1.Service, bool) {
+	svc := &corev1.Service{}
+	if err := c.reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, svc); err != nil {
+		return nil, false
+	}
+	return svc, true
+}
+
+// IngressClass implements rules.View.
+func (c *Cache) IngressClass(ctx context.Context, name string) (*networkingv1.IngressClass, bool) {
+	class := &networkingv1.IngressClass{}
+	if err := c.reader.Get(ctx, client.ObjectKey{Name: name}, class); err != nil {
+		return nil, false
+	}
+	return class, true
 }

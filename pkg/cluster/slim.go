@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -35,6 +36,10 @@ var stripManagedFields = cache.TransformStripManagedFields()
 //   - PodDisruptionBudgets (BudgetsSelecting, the budget rules): selector,
 //     minAvailable and maxUnavailable; the rules name the budget;
 //   - Nodes (Nodes): labels (zone, hostname), whether cordoned, and taints;
+//   - Services (Service, the backends an Ingress names): selector (which pods
+//     it routes to), type and sessionAffinity;
+//   - IngressClasses (IngressClass): spec.controller (which load balancer
+//     serves an Ingress of the class);
 //   - Namespaces, cached as metadata only (Labels): their labels.
 //
 // Every kind keeps name, namespace, uid, resourceVersion (what identifies the
@@ -71,6 +76,13 @@ func slim(obj any) (any, error) {
 		o.ObjectMeta = slimMeta(&o.ObjectMeta)
 		o.Spec = corev1.NodeSpec{Unschedulable: o.Spec.Unschedulable, Taints: o.Spec.Taints}
 		o.Status = corev1.NodeStatus{}
+	case *corev1.Service:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = corev1.ServiceSpec{Selector: o.Spec.Selector, Type: o.Spec.Type, SessionAffinity: o.Spec.SessionAffinity}
+		o.Status = corev1.ServiceStatus{}
+	case *networkingv1.IngressClass:
+		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.Spec = networkingv1.IngressClassSpec{Controller: o.Spec.Controller}
 	case *metav1.PartialObjectMetadata:
 		o.ObjectMeta = slimMeta(&o.ObjectMeta)
 	default:

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -142,6 +143,14 @@ func fullPDB(ns, name string, pods map[string]string, minAvailable, maxUnavailab
 	}
 }
 
+// alive is obj as a CREATE sends it: fullMeta's deletion timestamp is what the
+// API server sends of an object being deleted, which no rule judges.
+func alive[T client.Object](obj T) T {
+	obj.SetDeletionTimestamp(nil)
+	obj.SetDeletionGracePeriodSeconds(nil)
+	return obj
+}
+
 func fullNamespace(name string, labels map[string]string) *metav1.PartialObjectMetadata {
 	ns := &metav1.PartialObjectMetadata{ObjectMeta: fullMeta(name, "", labels)}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
@@ -177,6 +186,24 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 		{"PodDisruptionBudget", fullPDB("laminar", "api", apiPods, nil, &intOne), &policyv1.PodDisruptionBudget{
 			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
 			Spec:       policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: apiPods}, MaxUnavailable: &intOne},
+		}},
+		{"Service", &corev1.Service{ObjectMeta: fullMeta("api", "laminar", ownLabels),
+			Spec: corev1.ServiceSpec{Selector: apiPods, Type: corev1.ServiceTypeNodePort, SessionAffinity: corev1.ServiceAffinityClientIP,
+				ClusterIP: "10.0.0.7", ClusterIPs: []string{"10.0.0.7"},
+				Ports:                 []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8000), NodePort: 30080}},
+				SessionAffinityConfig: &corev1.SessionAffinityConfig{ClientIP: &corev1.ClientIPConfig{TimeoutSeconds: ptr.To[int32](10800)}},
+				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyCluster},
+			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "1.2.3.4"}}}},
+		}, &corev1.Service{
+			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
+			Spec:       corev1.ServiceSpec{Selector: apiPods, Type: corev1.ServiceTypeNodePort, SessionAffinity: corev1.ServiceAffinityClientIP},
+		}},
+		{"IngressClass", &networkingv1.IngressClass{ObjectMeta: fullMeta("alb", "", ownLabels),
+			Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb",
+				Parameters: &networkingv1.IngressClassParametersReference{APIGroup: ptr.To("elbv2.k8s.aws"), Kind: "IngressClassParams", Name: "alb"}},
+		}, &networkingv1.IngressClass{
+			ObjectMeta: slimMetaOf("alb", "", ownLabels),
+			Spec:       networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"},
 		}},
 		{"Namespace metadata", fullNamespace("laminar", map[string]string{"ha.laminar.io/enforce": "warn"}), &metav1.PartialObjectMetadata{
 			TypeMeta: nsKind, ObjectMeta: slimMetaOf("laminar", "", map[string]string{"ha.laminar.io/enforce": "warn"}),
@@ -258,7 +285,22 @@ func clusterObjects(t *testing.T, ns string, nsLabels map[string]string) []any {
 		fullHPA(ns, "api-hpa", "Deployment", "laminar-api", ptr.To[int32](3), 6),
 		// Not Laminar's: selects and targets nothing the rules judge.
 		fullPDB(ns, "web", map[string]string{"app": "web"}, nil, &two),
+		fullService(ns, "laminar-api", apiPods, corev1.ServiceAffinityNone),
+		fullService(ns, "web", map[string]string{"app": "web"}, corev1.ServiceAffinityClientIP),
 	}
+}
+
+func fullService(ns, name string, pods map[string]string, affinity corev1.ServiceAffinity) *corev1.Service {
+	return &corev1.Service{ObjectMeta: fullMeta(name, ns, ownLabels),
+		Spec: corev1.ServiceSpec{Selector: pods, Type: corev1.ServiceTypeClusterIP, SessionAffinity: affinity,
+			ClusterIP: "10.0.0.9", Ports: []corev1.ServicePort{{Port: 8000}}}}
+}
+
+func fullIngress(ns, class, backend, path string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "i", Namespace: ns,
+		Annotations: map[string]string{"alb.ingress.kubernetes.io/healthcheck-path": path}},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, DefaultBackend: &networkingv1.IngressBackend{
+			Service: &networkingv1.IngressServiceBackend{Name: backend, Port: networkingv1.ServiceBackendPort{Number: 8000}}}}}
 }
 
 func request(t *testing.T, op admissionv1.Operation, ns string, kind metav1.GroupVersionKind, res metav1.GroupVersionResource,
@@ -290,7 +332,8 @@ func scale(t *testing.T, ns, resource, name string, to, from int32) admission.Re
 // The rules that read the cache give the same verdict, word for word, whether
 // the cache holds whole objects or slimmed ones: scale requests (parent
 // workload, its exemption, its budgets), budgets and autoscalers (the workloads
-// they govern), workloads (their budgets and autoscalers), each in a deny and
+// they govern), Services and Ingresses (the workloads they route to, the
+// Ingress's class), workloads (their budgets and autoscalers), each in a deny and
 // a warn-mode namespace (namespace labels).
 func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 	ctx := context.Background()
@@ -298,6 +341,10 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 	for ns, labels := range map[string]map[string]string{"laminar": nil, "laminar-warn": {"ha.laminar.io/enforce": "warn"}} {
 		objs = append(objs, clusterObjects(t, ns, labels)...)
 	}
+	objs = append(objs, &networkingv1.IngressClass{ObjectMeta: fullMeta("public", "", ownLabels),
+		Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"}})
+	svcKind := metav1.GroupVersionKind{Version: "v1", Kind: "Service"}
+	ingKind := metav1.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}
 	pdbKind := metav1.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}
 	hpaKind := metav1.GroupVersionKind{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}
 	deployKind := metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
@@ -336,19 +383,31 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 			func(ns string) admission.Request { return scale(t, ns, "statefulsets", "laminar-controller", 1, 3) }, "replicas-min", ""},
 		{"budget blocking drains of the api", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
-				fullPDB(ns, "b", apiPods, nil, &zero), nil)
+				alive(fullPDB(ns, "b", apiPods, nil, &zero)), nil)
 		}, "pdb-allows-drain", ""},
 		{"budget letting every controller pod go", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
-				fullPDB(ns, "b", controllerPods, nil, ptr.To(intstr.FromInt32(3))), nil)
+				alive(fullPDB(ns, "b", controllerPods, nil, ptr.To(intstr.FromInt32(3)))), nil)
 		}, "pdb-keeps-one", ""},
+		{"Service pinning clients to the api", admit.NewRelatedValidator, func(ns string) admission.Request {
+			return request(t, admissionv1.Create, ns, svcKind, metav1.GroupVersionResource{}, "", "s",
+				alive(fullService(ns, "s", apiPods, corev1.ServiceAffinityClientIP)), nil)
+		}, "api-service-session-affinity", ""},
+		{"ALB Ingress of the api on a path it does not answer", admit.NewRelatedValidator, func(ns string) admission.Request {
+			return request(t, admissionv1.Create, ns, ingKind, metav1.GroupVersionResource{}, "", "i",
+				fullIngress(ns, "public", "laminar-api", "/"), nil)
+		}, "api-alb-healthcheck-path", ""},
+		{"ALB Ingress of the api on its health path", admit.NewRelatedValidator, func(ns string) admission.Request {
+			return request(t, admissionv1.Create, ns, ingKind, metav1.GroupVersionResource{}, "", "i",
+				fullIngress(ns, "public", "laminar-api", "/health"), nil)
+		}, "", ""},
 		{"autoscaler below the minimum", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, hpaKind, metav1.GroupVersionResource{}, "", "h",
-				fullHPA(ns, "h", "Deployment", "laminar-api", ptr.To[int32](1), 6), nil)
+				alive(fullHPA(ns, "h", "Deployment", "laminar-api", ptr.To[int32](1), 6)), nil)
 		}, "hpa-min-replicas", ""},
 		{"autoscaler capped below the minimum", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, hpaKind, metav1.GroupVersionResource{}, "", "h",
-				fullHPA(ns, "h", "StatefulSet", "laminar-controller", nil, 1), nil)
+				alive(fullHPA(ns, "h", "StatefulSet", "laminar-controller", nil, 1)), nil)
 		}, "hpa-max-replicas", ""},
 		{"replica edit under an autoscaler", admit.NewValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Update, ns, deployKind, deployRes, "", "laminar-api", workloadAt(ns, 4), workloadAt(ns, 3))
@@ -361,7 +420,7 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 		}, "pdb-missing", ""},
 		{"budget of one over the api", admit.NewRelatedValidator, func(ns string) admission.Request {
 			return request(t, admissionv1.Create, ns, pdbKind, metav1.GroupVersionResource{}, "", "b",
-				fullPDB(ns, "b", apiPods, nil, &one), nil)
+				alive(fullPDB(ns, "b", apiPods, nil, &one)), nil)
 		}, "", ""},
 	}
 

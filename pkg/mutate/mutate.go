@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"gomodules.xyz/jsonpatch/v2"
 	appsv1 "k8s.io/api/apps/v1"
@@ -119,6 +120,38 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situat
 		return Result{Object: out}, nil
 	}
 	applied, deferred, exempted := apply(w, p, s)
+	return result(obj, out, request, applied, deferred, exempted)
+}
+
+// Related fills the defaults of an object of kind that routes to targets (an
+// Ingress in front of the api's Service), in catalog order, on a copy, as
+// Object does for a workload. A rule is run once, for the first target it
+// applies to; an exemption on that target, in force at s.Now, switches it off,
+// as the related checks read theirs.
+func Related(obj runtime.Object, request []byte, kind string, targets []*workload.Workload, p *policy.Policy, s rules.Situation) (Result, error) {
+	out := obj.DeepCopyObject()
+	var applied, exempted []string
+	for r := range rules.RelatedDefaults() {
+		if !r.On(p) {
+			continue
+		}
+		i := slices.IndexFunc(targets, func(t *workload.Workload) bool { return r.AppliesTo(kind, t) })
+		if i < 0 {
+			continue
+		}
+		if exempt.Read(targets[i].Meta.Annotations).Covers(r.ID, s.Now) {
+			exempted = append(exempted, r.ID)
+			continue
+		}
+		if r.Fill(out, targets[i], p, s) {
+			applied = append(applied, r.ID)
+		}
+	}
+	return result(obj, out, request, applied, nil, exempted)
+}
+
+// result is the mutation of obj into out, with its patch rooted in request.
+func result(obj, out runtime.Object, request []byte, applied, deferred, exempted []string) (Result, error) {
 	if len(applied) == 0 {
 		return Result{Object: out, Exempted: exempted, Deferred: deferred}, nil
 	}

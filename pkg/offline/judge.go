@@ -10,13 +10,14 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/cluster"
@@ -54,10 +55,10 @@ var switchLabels = []string{policy.LabelMode, policy.LabelMutate}
 // the pull request, and a Namespace in it must not switch its own check off.
 // ignored lists, per namespace, the labels dropped, for the objects' notes.
 //
-// The Nodes among them play the cluster's nodes (zone defaults, warnings), and
-// the workloads, PodDisruptionBudgets and HorizontalPodAutoscalers its stored
-// objects (cluster, for the budget and autoscaler rules).
-func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, cluster []manifest.Object, ignored map[string][]string) {
+// The Nodes among them play the cluster's nodes (zone defaults, warnings);
+// its workloads, budgets, autoscalers, Services and IngressClasses the
+// cluster's stored objects (view, for ClusterView).
+func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nodes inputNodes, view []manifest.Object, ignored map[string][]string) {
 	ns, ignored = Namespaces{}, map[string][]string{}
 	out = make([]parsedSource, 0, len(srcs))
 	for _, src := range srcs {
@@ -69,7 +70,7 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nod
 					pd.content, pd.err = doc.Objects()
 				}
 				for _, o := range pd.content.Objects {
-					cluster = append(cluster, o)
+					view = append(view, o)
 					var node corev1.Node
 					if o.GVK == corev1.SchemeGroupVersion.WithKind("Node") && kubejson.Unmarshal(o.JSON, &node) == nil {
 						nodes = append(nodes, node)
@@ -95,66 +96,8 @@ func parseAll(srcs []Source, trust bool) (out []parsedSource, ns Namespaces, nod
 		}
 		out = append(out, ps)
 	}
-	return out, ns, nodes, cluster, ignored
+	return out, ns, nodes, view, ignored
 }
-
-// ClusterView is the cluster the objects make up for the rules that read one
-// (budgets, autoscalers, the workloads they govern): as kubectl apply would
-// leave it, a later object of the same kind, namespace and name replacing an
-// earlier one. Kinds the view does not hold, unnamed objects and objects that
-// cannot be read are left out.
-func ClusterView(objs []manifest.Object) (*cluster.Cache, error) {
-	type key struct {
-		gvk             schema.GroupVersionKind
-		namespace, name string
-	}
-	index := map[key]int{}
-	var stored []client.Object
-	for _, o := range objs {
-		obj := clusterObject(o)
-		if obj == nil || obj.GetName() == "" {
-			continue
-		}
-		k := key{o.GVK, obj.GetNamespace(), obj.GetName()}
-		if i, ok := index[k]; ok {
-			stored[i] = obj
-			continue
-		}
-		index[k] = len(stored)
-		stored = append(stored, obj)
-	}
-	return cluster.FromObjects(stored)
-}
-
-// clusterObject is o as the cluster view holds it, or nil for a kind the
-// view does not hold or an object that cannot be read (reported elsewhere).
-func clusterObject(o manifest.Object) client.Object {
-	if o.Err != nil {
-		return nil
-	}
-	if obj, ok := o.Typed.(client.Object); ok {
-		return obj
-	}
-	var obj client.Object
-	switch o.GVK {
-	case pdbGVK:
-		obj = &policyv1.PodDisruptionBudget{}
-	case hpaGVK:
-		obj = &autoscalingv2.HorizontalPodAutoscaler{}
-	default:
-		return nil
-	}
-	if kubejson.Unmarshal(o.JSON, obj) != nil {
-		return nil
-	}
-	return obj
-}
-
-// The governing kinds the offline check judges, as the webhook's validate-related entry does.
-var (
-	pdbGVK = policyv1.SchemeGroupVersion.WithKind(rules.KindPodDisruptionBudget)
-	hpaGVK = autoscalingv2.SchemeGroupVersion.WithKind(rules.KindHorizontalPodAutoscaler)
-)
 
 // inputNodes are the Node objects of the input. With none, nothing is known
 // of the nodes and the guide's multi-zone cluster is assumed, as the webhook
@@ -199,8 +142,10 @@ func (n Namespaces) Labels(_ context.Context, name string) (map[string]string, b
 type engine struct {
 	mutator   *admit.Handler
 	validator *admit.Handler
-	// related judges the input's budgets and autoscalers against its workloads.
-	related *admit.Handler
+	// relatedMutator and relatedValidator judge the budgets, autoscalers,
+	// Services and Ingresses of the input against its workloads.
+	relatedMutator   *admit.Handler
+	relatedValidator *admit.Handler
 	// ignored are the switch labels of the input's Namespaces not honoured.
 	ignored map[string][]string
 }
@@ -213,12 +158,82 @@ func newEngine(srcs []Source, opts Options) ([]parsedSource, engine) {
 	}
 	sources, ns, nodes, objs, ignored := parseAll(srcs, opts.TrustNamespaceLabels)
 	c := admit.Config{Policy: admit.Static(p), Namespaces: ns, Nodes: nodes, Clock: opts.Clock, Access: admit.Unchecked}
-	// The input's workloads, budgets and autoscalers are the cluster's; an
-	// input the view cannot hold leaves the cluster unknown, as before.
+	// The input's objects are the cluster's; an input the view cannot hold
+	// leaves the cluster unknown, and the rules that read one pass.
 	if view, err := ClusterView(objs); err == nil {
 		c.Cluster = view
 	}
-	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c), related: admit.NewRelatedValidator(c), ignored: ignored}
+	return sources, engine{mutator: admit.NewMutator(c), validator: admit.NewValidator(c),
+		relatedMutator: admit.NewRelatedMutator(c), relatedValidator: admit.NewRelatedValidator(c), ignored: ignored}
+}
+
+// relatedKinds are the kinds the offline check judges against the input's
+// workloads, as the webhook's related entries do.
+var relatedKinds = []schema.GroupVersionKind{
+	policyv1.SchemeGroupVersion.WithKind(rules.KindPodDisruptionBudget),
+	autoscalingv2.SchemeGroupVersion.WithKind(rules.KindHorizontalPodAutoscaler),
+	corev1.SchemeGroupVersion.WithKind(rules.KindService),
+	networkingv1.SchemeGroupVersion.WithKind(rules.KindIngress),
+}
+
+// related reports whether objects of gvk are judged against the workloads they govern or route to.
+func related(gvk schema.GroupVersionKind) bool { return slices.Contains(relatedKinds, gvk) }
+
+// ClusterView is the cluster the objects make up for the rules that read one
+// (budgets, autoscalers, Services, IngressClasses and the workloads they
+// govern), answered by the cache's own methods (cluster.FromObjects): as
+// kubectl apply would leave it, a later object of the same kind, namespace and
+// name replacing an earlier one. Kinds the view does not hold, unnamed objects
+// and objects that cannot be read are left out.
+func ClusterView(objs []manifest.Object) (*cluster.Cache, error) {
+	type key struct {
+		gvk             schema.GroupVersionKind
+		namespace, name string
+	}
+	index := map[key]int{}
+	var stored []client.Object
+	for _, o := range objs {
+		obj := clusterObject(o)
+		if obj == nil || obj.GetName() == "" {
+			continue
+		}
+		k := key{o.GVK, obj.GetNamespace(), obj.GetName()}
+		if i, ok := index[k]; ok {
+			stored[i] = obj
+			continue
+		}
+		index[k] = len(stored)
+		stored = append(stored, obj)
+	}
+	return cluster.FromObjects(stored)
+}
+
+// clusterObject is o as the cluster view holds it, or nil for a kind the
+// view does not hold or an object that cannot be read (reported elsewhere).
+func clusterObject(o manifest.Object) client.Object {
+	if o.Err != nil {
+		return nil
+	}
+	if obj, ok := o.Typed.(client.Object); ok {
+		return obj
+	}
+	var obj client.Object
+	switch o.GVK {
+	case policyv1.SchemeGroupVersion.WithKind(rules.KindPodDisruptionBudget):
+		obj = &policyv1.PodDisruptionBudget{}
+	case autoscalingv2.SchemeGroupVersion.WithKind(rules.KindHorizontalPodAutoscaler):
+		obj = &autoscalingv2.HorizontalPodAutoscaler{}
+	case corev1.SchemeGroupVersion.WithKind(rules.KindService):
+		obj = &corev1.Service{}
+	case networkingv1.SchemeGroupVersion.WithKind("IngressClass"):
+		obj = &networkingv1.IngressClass{}
+	default:
+		return nil
+	}
+	if kubejson.Unmarshal(o.JSON, obj) != nil {
+		return nil
+	}
+	return obj
 }
 
 // createRequest is the CREATE an API server would send for the object; its
@@ -278,7 +293,11 @@ func (j *judged) Decision() validate.Decision {
 // does not judge it. An object that could not be decoded (o.Err) is reported by
 // the caller, as an input error, before this is called.
 func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
-	v := e.mutator.Decide(context.Background(), createRequest(o, o.JSON))
+	m := e.mutator
+	if related(o.GVK) {
+		m = e.relatedMutator
+	}
+	v := m.Decide(context.Background(), createRequest(o, o.JSON))
 	if v.Err != nil {
 		return nil, fmt.Errorf("mutate: %w", v.Err)
 	}
@@ -288,26 +307,13 @@ func (e engine) mutateObject(o manifest.Object) (*admit.Verdict, error) {
 	return &v, nil
 }
 
-// judgeRelated runs the validating webhook on a budget or an autoscaler of
-// the input, against the input's workloads; nil when it governs none.
-func (e engine) judgeRelated(o manifest.Object) (*judged, error) {
-	if o.GVK != pdbGVK && o.GVK != hpaGVK {
-		return nil, nil
-	}
-	v := e.related.Decide(context.Background(), createRequest(o, o.JSON))
-	if v.Err != nil {
-		return nil, fmt.Errorf("validate: %w", v.Err)
-	}
-	if !v.Judged {
-		return nil, nil
-	}
-	return &judged{Validation: v, Ignored: e.ignored[v.Subject.Namespace]}, nil
-}
-
 // judge runs both webhooks on one object, as a CREATE: mutation (whose patch is
 // kept unless asWritten), then validation of the result. nil when the object is
 // not judged at all.
 func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
+	if related(o.GVK) {
+		return e.judgeRelated(o, asWritten)
+	}
 	mv, err := e.mutateObject(o)
 	if err != nil || mv == nil {
 		return nil, err
@@ -328,5 +334,38 @@ func (e engine) judge(o manifest.Object, asWritten bool) (*judged, error) {
 	if !j.Validation.Judged {
 		return nil, fmt.Errorf("mutate: the mutated object is no longer a Laminar workload")
 	}
+	return j, nil
+}
+
+// judgeRelated is judge for a budget, an autoscaler, a Service or an Ingress:
+// the related mutator (whose patch is kept unless asWritten; it fills
+// Ingresses only, and the others' mutation verdict stays empty), then the
+// related validator. nil when the object governs or routes to no Laminar
+// workload of the input.
+func (e engine) judgeRelated(o manifest.Object, asWritten bool) (*judged, error) {
+	mv, err := e.mutateObject(o)
+	if err != nil {
+		return nil, err
+	}
+	j := &judged{}
+	raw := o.JSON
+	if mv != nil {
+		j.Mutation = *mv
+		if asWritten {
+			j.Mutation.Mutation = nil
+		} else if res := mv.Mutation; res != nil && len(res.Patch) > 0 {
+			if raw, err = json.Marshal(res.Object); err != nil {
+				return nil, fmt.Errorf("mutate: encode the mutated object: %w", err)
+			}
+		}
+	}
+	j.Validation = e.relatedValidator.Decide(context.Background(), createRequest(o, raw))
+	if j.Validation.Err != nil {
+		return nil, fmt.Errorf("validate: %w", j.Validation.Err)
+	}
+	if !j.Validation.Judged {
+		return nil, nil
+	}
+	j.Ignored = e.ignored[j.Validation.Subject.Namespace]
 	return j, nil
 }

@@ -2,6 +2,7 @@ package offline_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,6 +166,49 @@ func TestNodesInTheInputShapeTheZoneDefaults(t *testing.T) {
 	assert.NotContains(t, violated, "cluster-zones")
 }
 
+// TestRoutingObjectsAreJudgedAgainstTheInput: a Service or Ingress of the input
+// is judged against the input's workloads, in its own namespace, as the
+// webhook judges it against the cluster's; the workloads' own checks still see
+// no cluster (no pdb-missing for an input that holds no budget).
+func TestRoutingObjectsAreJudgedAgainstTheInput(t *testing.T) {
+	sticky := "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: %s}\n" +
+		"spec: {sessionAffinity: ClientIP, selector: {app: laminar-api}, ports: [{port: 8000}]}\n"
+	api := strings.Replace(apiMinimal, "  name: laminar-api\n", "  name: laminar-api\n  namespace: laminar\n", 1)
+	ingress := "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: api, namespace: laminar}\n" +
+		"spec: {ingressClassName: alb, defaultBackend: {service: {name: api, port: {number: 8000}}}}\n"
+	r := offline.Check([]offline.Source{{Name: "lb.yaml", Data: []byte(
+		fmt.Sprintf(sticky, "laminar") + "---\n" + ingress + "---\n" + api + "---\n" + fmt.Sprintf(sticky, "elsewhere"))}}, offline.Options{})
+	require.Empty(t, r.Errors)
+	require.Len(t, r.Objects, 3, "the Service in another namespace selects no workload of the input")
+
+	svc := r.Objects[0]
+	assert.Equal(t, "Service", svc.Kind)
+	assert.Equal(t, "api", svc.Role)
+	assert.False(t, svc.Allowed, "a workload later in the input counts, as a cluster holding both")
+	require.Len(t, svc.Violations, 1)
+	assert.Equal(t, "api-service-session-affinity", svc.Violations[0].RuleID)
+	assert.Equal(t, 4, svc.Violations[0].Line)
+
+	ing := r.Objects[1]
+	assert.Equal(t, "Ingress", ing.Kind)
+	assert.Equal(t, []string{"set-api-alb-healthcheck"}, ing.DefaultsApplied)
+	assert.True(t, ing.Allowed)
+
+	// The workload is judged against the input as the cluster it stands for:
+	// the ClientIP Service over its pods, and no budget over them.
+	var ids []string
+	for _, v := range r.Objects[2].Violations {
+		ids = append(ids, v.RuleID)
+	}
+	assert.Contains(t, ids, "api-service-session-affinity")
+	assert.Contains(t, ids, "pdb-missing")
+
+	asWritten := offline.Check([]offline.Source{{Name: "lb.yaml", Data: []byte(ingress + "---\n" + api +
+		"---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: laminar}\nspec: {selector: {app: laminar-api}}\n")}},
+		offline.Options{AsWritten: true})
+	require.Len(t, asWritten.Objects, 3)
+	assert.Empty(t, asWritten.Objects[0].DefaultsApplied)
+}
 // ruleIDs lists, per object "Kind/name", the rule IDs of its violations.
 func ruleIDs(r *report.Report) map[string][]string {
 	out := map[string][]string{}

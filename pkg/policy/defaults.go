@@ -34,6 +34,7 @@ func Default() *Policy {
 			Requests:                      ResourceRequest{CPU: resource.MustParse("500m"), Memory: resource.MustParse("512Mi")},
 			TerminationGracePeriodSeconds: 60,
 			PreStop:                       PreStop{Mode: PreStopExec, Seconds: 10},
+			Ingress:                       IngressPolicy{ALB: ALBHealthCheck{IntervalSeconds: 15}},
 		},
 		Controller: ControllerPolicy{
 			ContainerName: "controller",

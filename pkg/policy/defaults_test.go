@@ -40,6 +40,10 @@ func TestDefaultIsTheGuide(t *testing.T) {
 	t.Run("API Server HA › Multi-Zone Distribution", func(t *testing.T) {
 		assert.Equal(t, ZoneSpread{TopologyKey: "topology.kubernetes.io/zone", MaxSkew: 1, WhenUnsatisfiable: "DoNotSchedule"}, p.API.ZoneSpread)
 	})
+	t.Run("Load Balancing › Ingress Health Checks", func(t *testing.T) {
+		assert.Equal(t, int32(15), p.API.Ingress.ALB.IntervalSeconds)
+		assert.Equal(t, "/health", p.API.Probes.Liveness.Path, "the ALB health check's path")
+	})
 	t.Run("Controller HA", func(t *testing.T) {
 		assert.Equal(t, "kubernetes.io/hostname", p.Controller.AntiAffinity.TopologyKey)
 		assert.Equal(t, 15*time.Second, p.Controller.LeaderElection.LeaseDuration.Duration)

@@ -118,6 +118,8 @@ type APIPolicy struct {
 	Requests                      ResourceRequest `json:"requests"`
 	TerminationGracePeriodSeconds int64           `json:"terminationGracePeriodSeconds"`
 	PreStop                       PreStop         `json:"preStop"`
+	// Ingress is what an Ingress routing to the api gets (ingress.go).
+	Ingress IngressPolicy `json:"ingress"`
 }
 
 // RollingUpdate is the Deployment strategy injected for zero-downtime updates.

@@ -22,6 +22,7 @@ func ValidateAPIPolicy(a APIPolicy, fldPath *field.Path) field.ErrorList {
 	if a.TerminationGracePeriodSeconds < 1 {
 		errs = append(errs, field.Invalid(gracePath, a.TerminationGracePeriodSeconds, msgAtLeastOne))
 	}
+	errs = append(errs, ValidateIngressPolicy(a.Ingress, fldPath.Child("ingress"))...)
 	prePath := fldPath.Child("preStop")
 	errs = append(errs, ValidatePreStop(a.PreStop, prePath)...)
 	// A seconds value below 1 is reported by ValidatePreStop already.

@@ -157,6 +157,7 @@ func TestValidateFunctionsUseTheGivenPath(t *testing.T) {
 			"spec.ha.probes.readiness.path", "spec.ha.probes.readiness.port", "spec.ha.probes.readiness.periodSeconds", "spec.ha.probes.readiness.failureThreshold",
 			"spec.ha.probes.startup.path", "spec.ha.probes.startup.port", "spec.ha.probes.startup.periodSeconds", "spec.ha.probes.startup.failureThreshold",
 			"spec.ha.requests.cpu", "spec.ha.requests.memory", "spec.ha.terminationGracePeriodSeconds",
+			"spec.ha.ingress.alb.intervalSeconds",
 			"spec.ha.preStop.mode", "spec.ha.preStop.seconds",
 		}},
 		{"ValidateControllerPolicy", ValidateControllerPolicy(ControllerPolicy{}, root), []string{
@@ -233,4 +234,18 @@ func TestValidateNilPolicy(t *testing.T) {
 	errs := p.Validate()
 	require.Len(t, errs, 1)
 	assert.Equal(t, field.ErrorTypeRequired, errs[0].Type)
+}
+
+func TestValidateIngressPolicy(t *testing.T) {
+	path := field.NewPath("api", "ingress")
+	for _, n := range []int32{5, 15, 300} {
+		assert.Empty(t, ValidateIngressPolicy(IngressPolicy{ALB: ALBHealthCheck{IntervalSeconds: n}}, path), "%d", n)
+	}
+	for _, n := range []int32{0, 4, 301, -1} {
+		errs := ValidateIngressPolicy(IngressPolicy{ALB: ALBHealthCheck{IntervalSeconds: n}}, path)
+		if assert.Len(t, errs, 1, "%d", n) {
+			assert.Equal(t, "api.ingress.alb.intervalSeconds", errs[0].Field)
+			assert.Equal(t, field.ErrorTypeInvalid, errs[0].Type)
+		}
+	}
 }

@@ -96,7 +96,8 @@ type Object struct {
 	// Enforce is the enforcement mode that applied: "deny", "warn" or "off"
 	// (the namespace's ha.laminar.io/enforce label, else the policy's default).
 	Enforce string `json:"enforce"`
-	// Mutate is the mutation switch that applied: "on" or "off".
+	// Mutate is the mutation switch that applied: "on" or "off"; empty for a
+	// kind no default fills (a Service).
 	Mutate string `json:"mutate"`
 	// Allowed is what the validating webhook would answer: false when any
 	// violation has outcome deny.

@@ -54,3 +54,6 @@ func (r *Check) ActionIn(p *policy.Policy) Action { return InForce(r, p) }
 
 // ActionIn is the related check's action under p.
 func (r *RelatedCheck) ActionIn(p *policy.Policy) Action { return InForce(r, p) }
+
+// On reports whether the related default runs under p.
+func (r *RelatedDefault) On(p *policy.Policy) bool { return InForce(r, p) != ActionOff }

@@ -12,7 +12,7 @@ import (
 
 // checkHPAMaxReplicas denies an autoscaler whose ceiling sits below its floor or
 // below the HA minimum: it could never hold the workload where HA needs it.
-func checkHPAMaxReplicas(obj runtime.Object, target *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkHPAMaxReplicas(obj runtime.Object, target *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	hpa, ok := asHPA(obj)
 	if !ok {
 		return nil

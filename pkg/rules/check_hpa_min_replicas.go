@@ -13,7 +13,7 @@ import (
 // checkHPAMinReplicas denies an autoscaler that may scale a Laminar workload below
 // its HA minimum. (The scale subresource check would refuse such a scale-down
 // anyway; denying the autoscaler says so where it is configured.)
-func checkHPAMinReplicas(obj runtime.Object, target *workload.Workload, p *policy.Policy) field.ErrorList {
+func checkHPAMinReplicas(obj runtime.Object, target *workload.Workload, p *policy.Policy, _ Situation) field.ErrorList {
 	hpa, ok := asHPA(obj)
 	if !ok {
 		return nil

@@ -13,7 +13,7 @@ import (
 // checkPDBAllowsDrain denies a budget that forbids every voluntary eviction of a
 // Laminar workload (maxUnavailable 0, or minAvailable at or above its replicas):
 // node drains and cluster upgrades then hang until someone deletes the budget.
-func checkPDBAllowsDrain(obj runtime.Object, target *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkPDBAllowsDrain(obj runtime.Object, target *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	pdb, ok := asPDB(obj)
 	if !ok {
 		return nil

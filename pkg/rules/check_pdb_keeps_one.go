@@ -12,7 +12,7 @@ import (
 
 // checkPDBKeepsOne denies a budget that lets a drain evict every pod of a Laminar
 // workload at once (minAvailable 0, or maxUnavailable at or above its replicas).
-func checkPDBKeepsOne(obj runtime.Object, target *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkPDBKeepsOne(obj runtime.Object, target *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	pdb, ok := asPDB(obj)
 	if !ok {
 		return nil

@@ -17,7 +17,7 @@ import (
 // free to take most of the workload; at larger counts a third scales with it.
 // Budgets that keep nobody are pdb-keeps-one's. Only the api's: the controller
 // serves from one leader, and the guide's minAvailable 1 holds at any count.
-func checkPDBOneAtATime(obj runtime.Object, target *workload.Workload, _ *policy.Policy) field.ErrorList {
+func checkPDBOneAtATime(obj runtime.Object, target *workload.Workload, _ *policy.Policy, _ Situation) field.ErrorList {
 	pdb, ok := asPDB(obj)
 	if !ok {
 		return nil

@@ -12,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -22,18 +23,56 @@ import (
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// fakeView is a cluster with a few PDBs and autoscalers.
+// fakeView is a cluster with a few PDBs, autoscalers, workloads, Services
+// and IngressClasses.
 type fakeView struct {
-	pdbs []policyv1.PodDisruptionBudget
-	hpas []autoscalingv2.HorizontalPodAutoscaler
+	pdbs      []policyv1.PodDisruptionBudget
+	hpas      []autoscalingv2.HorizontalPodAutoscaler
+	workloads []*workload.Workload
+	services  []corev1.Service
+	classes   []networkingv1.IngressClass
 }
 
 func (fakeView) Workload(context.Context, string, string, string) (*workload.Workload, bool) {
 	return nil, false
 }
 
-func (fakeView) WorkloadsSelected(context.Context, string, labels.Selector) []*workload.Workload {
-	return nil
+func (f fakeView) WorkloadsSelected(_ context.Context, ns string, sel labels.Selector) []*workload.Workload {
+	var out []*workload.Workload
+	for _, w := range f.workloads {
+		if w.Meta.Namespace == ns && sel.Matches(labels.Set(w.Template.Labels)) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (f fakeView) ServicesSelecting(_ context.Context, ns string, podLabels map[string]string) []corev1.Service {
+	var out []corev1.Service
+	for _, svc := range f.services {
+		if sel, ok := ServicePodSelector(&svc); ok && svc.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+func (f fakeView) Service(_ context.Context, ns, name string) (*corev1.Service, bool) {
+	for i := range f.services {
+		if f.services[i].Namespace == ns && f.services[i].Name == name {
+			return &f.services[i], true
+		}
+	}
+	return nil, false
+}
+
+func (f fakeView) IngressClass(_ context.Context, name string) (*networkingv1.IngressClass, bool) {
+	for i := range f.classes {
+		if f.classes[i].Name == name {
+			return &f.classes[i], true
+		}
+	}
+	return nil, false
 }
 
 func (f fakeView) AutoscalersTargeting(_ context.Context, ns, kind, name string) []autoscalingv2.HorizontalPodAutoscaler {
@@ -205,7 +244,7 @@ func TestRelatedChecks(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := relatedRule(t, tc.id)
-			assertErrs(t, tc.id, r.Judge(tc.obj, tc.target, policy.Default()), tc.want...)
+			assertErrs(t, tc.id, r.Judge(tc.obj, tc.target, policy.Default(), Situation{}), tc.want...)
 		})
 	}
 }

@@ -20,6 +20,8 @@ const (
 	secOperating     = "— (exemptions)"
 	secPDB           = "Pod Disruption Budgets"
 	secZoneOutage    = "Overview › Zone outages"
+	secService       = "Load Balancing › Kubernetes Service"
+	secIngressHealth = "Load Balancing › Ingress Health Checks"
 	kindDeployment   = workload.KindDeployment
 	kindStatefulSet  = workload.KindStatefulSet
 	roleAPI          = workload.RoleAPI
@@ -32,8 +34,8 @@ var (
 	both       = []workload.Role{roleAPI, roleController}
 )
 
-// The three tables are the catalog, in its documented order: defaults, checks,
-// related checks. IDs are stable: never rename one, retire it.
+// The four tables are the catalog, in its documented order: defaults, related
+// defaults, checks, related checks. IDs are stable: never rename one, retire it.
 //
 // Retired IDs, never to be used again: labels-selectable (warned that the
 // webhook configurations, which selected by the object's own labels, would not
@@ -65,6 +67,13 @@ var defaults = []Default{
 		Summary: "Topology spread over topology.kubernetes.io/zone, maxSkew 1, DoNotSchedule, honouring node taints; beyond the guide, because RocksDB's volumes are zonal. Only where every schedulable node carries the zone label and there are two zones or more."}, Fill: setControllerZoneSpread},
 	{Meta: Meta{ID: "set-controller-leader-election", Roles: controller, Section: secController,
 		Summary: "Adds the environment variables LAMINAR_LEADER_ELECT=true and lease 15s, renew 10s, retry 2s (LAMINAR_LEADER_ELECT_LEASE_DURATION, …) when neither a --leader-elect flag nor its variable is given; only the timings not given. env, not args: env is merged by name under strategic merge and server-side apply, so the default never drifts from what the user applies, and it reaches the binary through any command line, a shell script included (names: policy `controller.settings`)."}, Fill: setControllerLeaderElection},
+}
+
+// relatedDefaults are filled by the mutating webhook into an object that routes
+// to a Laminar workload.
+var relatedDefaults = []RelatedDefault{
+	{Meta: Meta{ID: "set-api-alb-healthcheck", Roles: api, Section: secIngressHealth,
+		Summary: "An Ingress served by the AWS Load Balancer Controller (class alb, or an IngressClass of controller ingress.k8s.aws/alb) whose every backend is the api's Service gets alb.ingress.kubernetes.io/healthcheck-path (the api's liveness path, /health) and healthcheck-interval-seconds \"15\" (policy `ingress.alb.intervalSeconds`) where unset: the ALB's own check, GET /, fails on every target, and an ALB whose targets all fail routes to dead pods too. Annotations only added, never changed, so GitOps diffs see them as additive."}, ObjectKind: KindIngress, Fill: setAPIALBHealthCheck},
 }
 
 // checks are judged by the validating webhook on the final object.
@@ -145,7 +154,8 @@ var checks = []Check{
 		Summary: "An update resets spec.replicas of a workload an autoscaler manages (the two fight)."}, Action: ActionWarn, Judge: checkHPAStaticReplicas},
 }
 
-// relatedChecks judge the disruption budgets and autoscalers of a Laminar workload.
+// relatedChecks judge the disruption budgets, autoscalers, Services and
+// Ingresses of a Laminar workload.
 var relatedChecks = []RelatedCheck{
 	{Meta: Meta{ID: "hpa-min-replicas", Roles: both, Section: secMinimum,
 		Summary: "An autoscaler of a Laminar workload has minReplicas at or above the policy minimum (unset counts as 1)."}, Action: ActionDeny, ObjectKind: KindHorizontalPodAutoscaler, Judge: checkHPAMinReplicas},
@@ -157,13 +167,22 @@ var relatedChecks = []RelatedCheck{
 		Summary: "A budget over Laminar pods keeps at least one: no minAvailable 0, no maxUnavailable ≥ replicas; judged when the budget or the replicas change."}, Action: ActionDeny, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBKeepsOne},
 	{Meta: Meta{ID: "pdb-one-at-a-time", Roles: api, Section: secPDB,
 		Summary: "A budget over the api lets more than a third of its replicas (and two or more) be evicted at once: less than the guide's budget protects (minAvailable 2 of 3, 1 of 2). The controller serves from one leader, so its guide figure, minAvailable 1, holds at any count."}, Action: ActionWarn, ObjectKind: KindPodDisruptionBudget, Judge: checkPDBOneAtATime},
+	{Meta: Meta{ID: "api-service-session-affinity", Roles: api, Section: secService,
+		Summary: "A Service selecting api pods has sessionAffinity None, as the guide: ClientIP pins each client to one pod, so a pod lost in a rollout, drain or zone outage breaks all its clients at once, and one NAT address loads one pod. Denied, not defaulted: the API server fills in None before admission, so only an explicit ClientIP is seen. Judged when the Service or the api is written, whichever comes first."}, Action: ActionDeny, ObjectKind: KindService, Judge: checkAPIServiceSessionAffinity},
+	{Meta: Meta{ID: "api-service-type", Roles: api, Section: secService,
+		Summary: "A Service selecting api pods is of type ClusterIP, as the guide, with outside traffic through the Ingress and its health checks. NodePort and LoadBalancer are only warned of, since they still spread requests over every ready pod; the API server fills in ClusterIP, so there is nothing to default. ExternalName and selector-less Services select no pods and are not judged. Judged when the Service or the api is written."}, Action: ActionWarn, ObjectKind: KindService, Judge: checkAPIServiceType},
+	{Meta: Meta{ID: "api-alb-healthcheck-path", Roles: api, Section: secIngressHealth,
+		Summary: "An ALB-served Ingress of the api sets a healthcheck-path that is none of the api's probe paths (/health, /ready): unless the api answers it, every target fails the check. Warned, since an image may answer a path the policy does not know."}, Action: ActionWarn, ObjectKind: KindIngress, Judge: checkAPIALBHealthCheckPath},
 }
 
 // All returns the catalog in its documented order.
 func All() []Rule {
-	out := make([]Rule, 0, len(defaults)+len(checks)+len(relatedChecks))
+	out := make([]Rule, 0, len(defaults)+len(relatedDefaults)+len(checks)+len(relatedChecks))
 	for i := range defaults {
 		out = append(out, &defaults[i])
+	}
+	for i := range relatedDefaults {
+		out = append(out, &relatedDefaults[i])
 	}
 	for i := range checks {
 		out = append(out, &checks[i])
@@ -177,6 +196,9 @@ func All() []Rule {
 // Defaults yields every default rule in catalog order. The engines walk the
 // tables on every admission request, so nothing is copied.
 func Defaults() iter.Seq[*Default] { return each(defaults) }
+
+// RelatedDefaults yields every default of an object routing to a workload in catalog order.
+func RelatedDefaults() iter.Seq[*RelatedDefault] { return each(relatedDefaults) }
 
 // Checks yields every workload check in catalog order.
 func Checks() iter.Seq[*Check] { return each(checks) }

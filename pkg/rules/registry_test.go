@@ -43,7 +43,7 @@ func TestRegistryEntries(t *testing.T) {
 			assert.Len(t, slices.Compact(slices.Clone(r.Roles)), len(r.Roles), "roles repeat")
 			kinds := []string{workload.KindDeployment, workload.KindStatefulSet}
 			if r.Related {
-				kinds = []string{rules.KindPodDisruptionBudget, rules.KindHorizontalPodAutoscaler}
+				kinds = []string{rules.KindPodDisruptionBudget, rules.KindHorizontalPodAutoscaler, rules.KindService, rules.KindIngress}
 				assert.Len(t, r.Kinds, 1, "a related rule names the kind it judges")
 			}
 			for _, k := range r.Kinds {
@@ -57,6 +57,10 @@ func TestRegistryEntries(t *testing.T) {
 			case *rules.Default:
 				assert.NotNil(t, typed.Fill, "a default rule needs Fill")
 				assert.Equal(t, rules.ActionDefault, r.Action)
+				assert.True(t, strings.HasPrefix(r.ID, "set-"), "default rules are named set-*")
+			case *rules.RelatedDefault:
+				assert.NotNil(t, typed.Fill, "a related default needs Fill")
+				assert.True(t, r.Related)
 				assert.True(t, strings.HasPrefix(r.ID, "set-"), "default rules are named set-*")
 			case *rules.Check:
 				assert.NotNil(t, typed.Judge, "a check needs Judge")
@@ -101,6 +105,10 @@ func TestAppliesTo(t *testing.T) {
 		for r := range rules.RelatedChecks() {
 			assert.Equal(t, slices.Contains(r.Roles, w.Role), r.AppliesTo(r.ObjectKind, w), "%s governing %s %s", r.ID, w.Role, w.Kind)
 			assert.False(t, r.AppliesTo(w.Kind, w), "%s judges a %s, not the workload", r.ID, r.ObjectKind)
+		}
+		for r := range rules.RelatedDefaults() {
+			assert.Equal(t, slices.Contains(r.Roles, w.Role), r.AppliesTo(r.ObjectKind, w), "%s routing to %s %s", r.ID, w.Role, w.Kind)
+			assert.False(t, r.AppliesTo(w.Kind, w), "%s fills a %s, not the workload", r.ID, r.ObjectKind)
 		}
 	}
 }
@@ -467,6 +475,9 @@ func judge(t *testing.T, obj runtime.Object, p *policy.Policy) validate.Decision
 func TestTheTablesWalkTheCatalogInOrder(t *testing.T) {
 	var ids []string
 	for r := range rules.Defaults() {
+		ids = append(ids, r.ID)
+	}
+	for r := range rules.RelatedDefaults() {
 		ids = append(ids, r.ID)
 	}
 	for r := range rules.Checks() {

@@ -5,7 +5,8 @@
 //
 // A rule is one of three types, so that what it does is known to the compiler:
 // a Default fills a workload, a Check judges a workload, a RelatedCheck judges an
-// object that governs a workload (a disruption budget, an autoscaler).
+// object that governs or routes to a workload (a disruption budget, an
+// autoscaler, a Service, an Ingress), and a RelatedDefault fills such an object.
 package rules
 
 import (
@@ -74,9 +75,16 @@ type DefaultFunc func(w *workload.Workload, p *policy.Policy, s Situation) bool
 // value and a detail that says what is wrong and how to fix it.
 type CheckFunc func(w *workload.Workload, p *policy.Policy, s Situation) field.ErrorList
 
-// RelatedCheckFunc judges an object that governs a Laminar workload (a
-// PodDisruptionBudget, an autoscaler) against that workload.
-type RelatedCheckFunc func(obj runtime.Object, target *workload.Workload, p *policy.Policy) field.ErrorList
+// RelatedCheckFunc judges an object that governs or routes to a Laminar
+// workload (a PodDisruptionBudget, an autoscaler, a Service, an Ingress)
+// against that workload. s tells it the cluster around the object (which
+// controller serves an Ingress).
+type RelatedCheckFunc func(obj runtime.Object, target *workload.Workload, p *policy.Policy, s Situation) field.ErrorList
+
+// RelatedDefaultFunc fills unset fields of obj, an object that routes to
+// target, and reports whether it changed anything. It never replaces a value
+// the user chose.
+type RelatedDefaultFunc func(obj runtime.Object, target *workload.Workload, p *policy.Policy, s Situation) bool
 
 // Meta is what every rule has.
 type Meta struct {
@@ -106,8 +114,17 @@ type Check struct {
 	Judge         CheckFunc
 }
 
-// RelatedCheck is a rule the validating webhook runs on an object that governs a
-// workload of one of Roles.
+// RelatedDefault is a rule the mutating webhook runs on an object that routes
+// to a workload of one of Roles.
+type RelatedDefault struct {
+	Meta
+	// ObjectKind is the kind of the object filled.
+	ObjectKind string
+	Fill       RelatedDefaultFunc
+}
+
+// RelatedCheck is a rule the validating webhook runs on an object that governs
+// or routes to a workload of one of Roles.
 type RelatedCheck struct {
 	Meta
 	Action Action
@@ -116,7 +133,8 @@ type RelatedCheck struct {
 	Judge      RelatedCheckFunc
 }
 
-// Rule is any entry of the catalog: a *Default, a *Check or a *RelatedCheck.
+// Rule is any entry of the catalog: a *Default, a *RelatedDefault, a *Check or
+// a *RelatedCheck.
 type Rule interface {
 	// Describe is the rule as the catalog documents it.
 	Describe() Description
@@ -130,13 +148,18 @@ type Description struct {
 	// Kinds names what the rule is run on: workload kinds for defaults and checks
 	// (empty means both), the governing object's kind for related checks.
 	Kinds []string
-	// Related is set for rules that judge a governing object, not the workload.
+	// Related is set for rules that fill or judge a governing object, not the workload.
 	Related bool
 }
 
 // Describe implements Rule.
 func (r *Default) Describe() Description {
 	return Description{Meta: r.Meta, Action: ActionDefault, Kinds: r.WorkloadKinds}
+}
+
+// Describe implements Rule.
+func (r *RelatedDefault) Describe() Description {
+	return Description{Meta: r.Meta, Action: ActionDefault, Kinds: []string{r.ObjectKind}, Related: true}
 }
 
 // Describe implements Rule.
@@ -149,9 +172,10 @@ func (r *RelatedCheck) Describe() Description {
 	return Description{Meta: r.Meta, Action: r.Action, Kinds: []string{r.ObjectKind}, Related: true}
 }
 
-func (*Default) isRule()      {}
-func (*Check) isRule()        {}
-func (*RelatedCheck) isRule() {}
+func (*Default) isRule()        {}
+func (*RelatedDefault) isRule() {}
+func (*Check) isRule()          {}
+func (*RelatedCheck) isRule()   {}
 
 // AppliesTo reports whether the default fills this workload.
 func (r *Default) AppliesTo(w *workload.Workload) bool {
@@ -161,6 +185,11 @@ func (r *Default) AppliesTo(w *workload.Workload) bool {
 // AppliesTo reports whether the check judges this workload.
 func (r *Check) AppliesTo(w *workload.Workload) bool {
 	return appliesTo(r.Roles, r.WorkloadKinds, w)
+}
+
+// AppliesTo reports whether the default fills an object of kind that routes to target.
+func (r *RelatedDefault) AppliesTo(kind string, target *workload.Workload) bool {
+	return r.ObjectKind == kind && slices.Contains(r.Roles, target.Role)
 }
 
 // AppliesTo reports whether the check judges an object of kind that governs target.

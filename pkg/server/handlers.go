@@ -17,11 +17,12 @@ const (
 	ValidatePath        = "/validate"
 	ValidateScalePath   = "/validate-scale"
 	ValidateRelatedPath = "/validate-related"
+	MutateRelatedPath   = "/mutate-related"
 	StampNamespacePath  = "/stamp-namespace"
 )
 
 // Paths lists every webhook path, in the order they are registered.
-var Paths = []string{MutatePath, ValidatePath, ValidateScalePath, ValidateRelatedPath, StampNamespacePath}
+var Paths = []string{MutatePath, ValidatePath, ValidateScalePath, ValidateRelatedPath, MutateRelatedPath, StampNamespacePath}
 
 // Handlers returns the admission handler served at each of Paths, exactly as
 // the server wires them (fuzz tests drive these).
@@ -32,6 +33,7 @@ func Handlers(o Options) map[string]admission.Handler {
 		ValidatePath:        wellFormed(admit.NewValidator(c)),
 		ValidateScalePath:   wellFormed(admit.NewScaleValidator(c)),
 		ValidateRelatedPath: wellFormed(admit.NewRelatedValidator(c)),
+		MutateRelatedPath:   wellFormed(admit.NewRelatedMutator(c)),
 		StampNamespacePath:  wellFormed(admit.NewNamespaceStamper(c)),
 	}
 }

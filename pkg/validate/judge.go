@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -80,13 +81,15 @@ func Judge(w *workload.Workload, p *policy.Policy, c Context) Decision {
 		old := c.Situation
 		old.Old, old.Authorizer = nil, nil
 		oldEx := exempt.Read(c.Old.Meta.Annotations)
-		for _, v := range append(violations(c.Old, p, old, c.Only), budgetViolations(c.Old, p, old, c.Only, replicasPath)...) {
+		for _, v := range slices.Concat(violations(c.Old, p, old, c.Only), budgetViolations(c.Old, p, old, c.Only, replicasPath),
+			routingViolations(c.Old, p, old, c.Only)) {
 			if !oldEx.Names(v.RuleID) {
 				before[sameness(v)] = true
 			}
 		}
 	}
-	return decide(append(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only, replicasPath)...), ex, before, pending(w, p, c), c)
+	return decide(slices.Concat(violations(w, p, c.Situation, c.Only), budgetViolations(w, p, c.Situation, c.Only, replicasPath),
+		routingViolations(w, p, c.Situation, c.Only)), ex, before, pending(w, p, c), c)
 }
 
 // pending lists the denials that wait for deferred defaults: those of w that

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
@@ -215,6 +218,13 @@ func (budgets) WorkloadsSelected(context.Context, string, labels.Selector) []*wo
 func (budgets) AutoscalersTargeting(context.Context, string, string, string) []autoscalingv2.HorizontalPodAutoscaler {
 	return nil
 }
+func (budgets) ServicesSelecting(context.Context, string, map[string]string) []corev1.Service {
+	return nil
+}
+func (budgets) Service(context.Context, string, string) (*corev1.Service, bool) { return nil, false }
+func (budgets) IngressClass(context.Context, string) (*networkingv1.IngressClass, bool) {
+	return nil, false
+}
 func (b budgets) BudgetsSelecting(_ context.Context, ns string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
 	var out []policyv1.PodDisruptionBudget
 	for _, pdb := range b {
@@ -260,4 +270,67 @@ func TestABudgetIsJudgedWhicheverSideMoves(t *testing.T) {
 
 	assert.Equal(t, []string{"pdb-allows-drain"}, judge(twoReplicas, nil).RuleIDs(validate.OutcomeDeny), "created after its budget")
 	assert.Equal(t, []string{"pdb-allows-drain"}, judge(twoReplicas, twoReplicas).RuleIDs(validate.OutcomeRatchet), "already so: ratcheted")
+}
+
+// services is a cluster view that knows only Services.
+type services []corev1.Service
+
+func (services) Workload(context.Context, string, string, string) (*workload.Workload, bool) {
+	return nil, false
+}
+func (services) WorkloadsSelected(context.Context, string, labels.Selector) []*workload.Workload {
+	return nil
+}
+func (services) AutoscalersTargeting(context.Context, string, string, string) []autoscalingv2.HorizontalPodAutoscaler {
+	return nil
+}
+func (services) BudgetsSelecting(context.Context, string, map[string]string) []policyv1.PodDisruptionBudget {
+	return nil
+}
+func (s services) ServicesSelecting(_ context.Context, ns string, podLabels map[string]string) []corev1.Service {
+	var out []corev1.Service
+	for _, svc := range s {
+		if sel, ok := rules.ServicePodSelector(&svc); ok && svc.Namespace == ns && sel.Matches(labels.Set(podLabels)) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+func (services) Service(context.Context, string, string) (*corev1.Service, bool) { return nil, false }
+func (services) IngressClass(context.Context, string) (*networkingv1.IngressClass, bool) {
+	return nil, false
+}
+
+// TestAServiceIsJudgedWhicheverComesFirst: an api created after a Service that
+// pins its clients MUST be denied with the Service check's own message, as the
+// Service's write would have been had the api been there; an update of an api
+// already so is ratcheted like any old violation.
+func TestAServiceIsJudgedWhicheverComesFirst(t *testing.T) {
+	sticky := services{
+		{ObjectMeta: metav1.ObjectMeta{Name: "sticky", Namespace: "laminar"},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "laminar-api"}, SessionAffinity: corev1.ServiceAffinityClientIP}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere", Namespace: "other"},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "laminar-api"}, SessionAffinity: corev1.ServiceAffinityClientIP}},
+	}
+	at := func(d *appsv1.Deployment) *appsv1.Deployment { d.Namespace = "laminar"; return d }
+	judge := func(obj, old *appsv1.Deployment, v rules.View) validate.Decision {
+		c := validate.Context{Mode: policy.ModeDeny}
+		c.Ctx, c.Now, c.View = context.Background(), time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC), v
+		if old != nil {
+			c.Old = view(t, old)
+		}
+		return validate.Judge(view(t, obj), policy.Default(), c)
+	}
+	api := at(compliant(t))
+
+	d := judge(api, nil, sticky)
+	assert.Equal(t, []string{"api-service-session-affinity"}, d.RuleIDs(validate.OutcomeDeny))
+	require.Len(t, d.Denials(), 1, "the Service in another namespace does not count")
+	e := d.Denials()[0]
+	assert.Equal(t, "spec.template.metadata.labels", e.Field)
+	assert.Equal(t, "ClientIP", e.BadValue)
+	assert.Contains(t, e.Detail, "[api-service-session-affinity] Service sticky spec.sessionAffinity: pins clients to one pod of Deployment")
+
+	assert.Equal(t, []string{"api-service-session-affinity"}, judge(api, api, sticky).RuleIDs(validate.OutcomeRatchet), "already so: ratcheted")
+	assert.Empty(t, judge(api, nil, services{}).RuleIDs(validate.OutcomeDeny))
 }

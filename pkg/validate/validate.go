@@ -56,17 +56,55 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 		return nil
 	}
 	budgets := s.View.BudgetsSelecting(s.Ctx, w.Meta.Namespace, w.Template.Labels)
+	objs := make([]governing, len(budgets))
+	for i := range budgets {
+		objs[i] = governing{&budgets[i], budgets[i].Name}
+	}
+	return governingViolations(w, p, s, only, rules.KindPodDisruptionBudget, objs,
+		func(*field.Error) (*field.Path, any) { return at, w.Replicas() })
+}
+
+// routingViolations judges the Services that send traffic to w's pods against
+// w as it is now, so that a workload created after its Service (objects arrive
+// in any order) or relabelled under one is judged as the Service's own write
+// would have been. The Service checks' own messages are used, at the pod
+// labels the Service selects by and naming it; an old violation ratchets like
+// any other.
+func routingViolations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string) []Violation {
+	if s.View == nil {
+		return nil
+	}
+	services := s.View.ServicesSelecting(s.Ctx, w.Meta.Namespace, w.Template.Labels)
+	objs := make([]governing, len(services))
+	for i := range services {
+		objs[i] = governing{&services[i], services[i].Name}
+	}
+	return governingViolations(w, p, s, only, rules.KindService, objs,
+		func(e *field.Error) (*field.Path, any) { return podLabelsPath, e.BadValue })
+}
+
+// governing is an object of a governing kind found over a workload's pods.
+type governing struct {
+	obj  runtime.Object
+	name string
+}
+
+// governingViolations runs the related checks of kind on each object against
+// w, each violation reported on w's side at the field where names it, with the
+// object's name and its own field in the message.
+func governingViolations(w *workload.Workload, p *policy.Policy, s rules.Situation, only []string, kind string,
+	objs []governing, where func(*field.Error) (*field.Path, any)) []Violation {
 	var out []Violation
 	for r := range rules.RelatedChecks() {
 		action := r.ActionIn(p)
-		if action == rules.ActionOff || !r.AppliesTo(rules.KindPodDisruptionBudget, w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
+		if action == rules.ActionOff || !r.AppliesTo(kind, w) || (len(only) > 0 && !slices.Contains(only, r.ID)) {
 			continue
 		}
-		for i := range budgets {
+		for _, o := range objs {
 			var errs field.ErrorList
-			for _, e := range r.Judge(&budgets[i], w, p) {
-				errs = append(errs, field.Invalid(at, w.Replicas(),
-					fmt.Sprintf("PodDisruptionBudget %s %s: %s", budgets[i].Name, e.Field, e.Detail)))
+			for _, e := range r.Judge(o.obj, w, p, s) {
+				at, bad := where(e)
+				errs = append(errs, field.Invalid(at, bad, fmt.Sprintf("%s %s %s: %s", kind, o.name, e.Field, e.Detail)))
 			}
 			out = appendViolations(out, r.ID, action, errs)
 		}
@@ -74,10 +112,12 @@ func budgetViolations(w *workload.Workload, p *policy.Policy, s rules.Situation,
 	return out
 }
 
-// replicasPath and autoscalerFloorPath are where budget violations are reported.
+// replicasPath and autoscalerFloorPath are where budget violations are
+// reported, podLabelsPath those of the Services over a workload.
 var (
 	replicasPath        = workload.SpecPath.Child("replicas")
 	autoscalerFloorPath = field.NewPath("spec", "minReplicas")
+	podLabelsPath       = workload.SpecPath.Child("template", "metadata", "labels")
 )
 
 // lowestReplicas is target at the fewest replicas it will run at: its own
@@ -107,7 +147,7 @@ func relatedViolations(obj runtime.Object, kind string, target *workload.Workloa
 	var out []Violation
 	for r := range rules.RelatedChecks() {
 		if action := r.ActionIn(p); action != rules.ActionOff && r.AppliesTo(kind, target) {
-			out = appendViolations(out, r.ID, action, r.Judge(obj, target, p))
+			out = appendViolations(out, r.ID, action, r.Judge(obj, target, p, s))
 		}
 	}
 	if hpa, ok := obj.(*autoscalingv2.HorizontalPodAutoscaler); ok && hpa != nil {

@@ -464,7 +464,8 @@ func stepLeastPrivilege(t *testing.T, _ *install) {
 		return sar.Status.Allowed
 	}
 	for _, r := range [][2]string{{"", "namespaces"}, {"apps", "deployments"}, {"apps", "statefulsets"},
-		{"policy", "poddisruptionbudgets"}, {"autoscaling", "horizontalpodautoscalers"}} {
+		{"policy", "poddisruptionbudgets"}, {"autoscaling", "horizontalpodautoscalers"},
+		{"", "services"}, {"networking.k8s.io", "ingressclasses"}} {
 		for _, verb := range []string{"list", "watch"} {
 			assert.True(t, can(verb, r[0], r[1]), "%s %s/%s", verb, r[0], r[1])
 		}

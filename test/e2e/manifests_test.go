@@ -83,7 +83,7 @@ func TestManifestsRender(t *testing.T) {
 	}
 
 	assert.Equal(t, "laminar-ha-webhook", mut.Name)
-	require.Len(t, mut.Webhooks, 2)
+	require.Len(t, mut.Webhooks, 3)
 	{
 		// The switch back on of a namespace's enforcement is recorded, and must be.
 		w := mut.Webhooks[1]
@@ -112,6 +112,23 @@ func TestManifestsRender(t *testing.T) {
 		assert.Equal(t, []string{"v1"}, w.AdmissionReviewVersions, w.Name)
 	}
 
+	{
+		// Ingresses carry no Laminar label: the cache tells the api's.
+		w := mut.Webhooks[2]
+		assert.Equal(t, "mutate-related.ha.laminar.io", w.Name)
+		assert.Nil(t, w.ObjectSelector, w.Name)
+		assert.Equal(t, []string{"not-being-deleted"}, conditionNames(w.MatchConditions), w.Name)
+		assert.Equal(t, nsSel("ha.laminar.io/mutate"), w.NamespaceSelector, w.Name)
+		assert.Equal(t, []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"},
+				Resources: []string{"ingresses"}, Scope: ptrTo(admissionregistrationv1.NamespacedScope)},
+		}}, w.Rules, w.Name)
+		assert.Equal(t, svcRef("/mutate-related"), w.ClientConfig.Service, w.Name)
+		assert.Equal(t, admissionregistrationv1.Ignore, *w.FailurePolicy, w.Name)
+		assert.Equal(t, admissionregistrationv1.SideEffectClassNone, *w.SideEffects, w.Name)
+	}
+
 	assert.Equal(t, "laminar-ha-webhook", val.Name)
 	require.Len(t, val.Webhooks, 3)
 	{
@@ -130,7 +147,7 @@ func TestManifestsRender(t *testing.T) {
 		assert.Equal(t, []string{"v1"}, w.AdmissionReviewVersions, w.Name)
 	}
 
-	// Scale requests, budgets and autoscalers carry no Laminar label: no
+	// Scale requests, budgets, autoscalers, Services and Ingresses carry no Laminar label: no
 	// objectSelector, and they fail open (they see every workload's).
 	for i, want := range []struct {
 		name, path string
@@ -149,6 +166,14 @@ func TestManifestsRender(t *testing.T) {
 			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 			Rule: admissionregistrationv1.Rule{APIGroups: []string{"autoscaling"}, APIVersions: []string{"v2"},
 				Resources: []string{"horizontalpodautoscalers"}, Scope: ptrTo(admissionregistrationv1.NamespacedScope)},
+		}, {
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"},
+				Resources: []string{"services"}, Scope: ptrTo(admissionregistrationv1.NamespacedScope)},
+		}, {
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"},
+				Resources: []string{"ingresses"}, Scope: ptrTo(admissionregistrationv1.NamespacedScope)},
 		}}},
 	} {
 		w := val.Webhooks[1+i]
