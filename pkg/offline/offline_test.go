@@ -209,6 +209,7 @@ func TestRoutingObjectsAreJudgedAgainstTheInput(t *testing.T) {
 	require.Len(t, asWritten.Objects, 3)
 	assert.Empty(t, asWritten.Objects[0].DefaultsApplied)
 }
+
 // ruleIDs lists, per object "Kind/name", the rule IDs of its violations.
 func ruleIDs(r *report.Report) map[string][]string {
 	out := map[string][]string{}
