@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds
+.PHONY: all build controlplane test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -88,6 +88,10 @@ scenarios-doc: controlplane
 run: controlplane build
 	go build -o $(BIN)/laminar-dev ./hack/run
 	$(BIN)/laminar-dev $(ARGS)
+
+## auditload: the background audit over 2,000 and 10,000 workloads: pass times, report writes, memory (ARGS="-n 2000,10000")
+auditload: controlplane
+	go run ./test/auditload $(ARGS)
 
 ## crds: copy the OpenReports Report CRD the audit writes from its Go module into deploy/manifests
 crds:

@@ -215,6 +215,10 @@ func (a *Auditor) processNext(ctx context.Context) bool {
 	return true
 }
 
+// FullPass judges every Laminar workload once, as the periodic pass does, and
+// returns when it is done (for measurements; RunLeading runs it itself).
+func (a *Auditor) FullPass(ctx context.Context) error { return a.full(ctx) }
+
 // full judges every Laminar workload, listed whole from the API server a
 // page at a time, and removes the reports of workloads that are gone.
 func (a *Auditor) full(ctx context.Context) error {
