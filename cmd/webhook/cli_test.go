@@ -197,6 +197,13 @@ func TestExitCodes(t *testing.T) {
 		{name: "mutate no input", args: []string{"mutate"}, code: exitUsage, stderr: "no input"},
 		{name: "mutate bad policy", args: []string{"mutate", "--policy", "nope.yaml", "-f", "examples/"}, code: exitUsage, stderr: "policy"},
 		{name: "mutate help", args: []string{"mutate", "--help"}, code: exitOK, stderr: "Usage: laminar-ha-webhook mutate"},
+		{name: "audit needs a scope", args: []string{"audit"}, code: exitUsage, stderr: "give one of -n NAMESPACE and -A"},
+		{name: "audit takes one scope", args: []string{"audit", "-n", "x", "-A"}, code: exitUsage, stderr: "give one of"},
+		{name: "audit mode", args: []string{"audit", "-A", "--mode", "off"}, code: exitUsage, stderr: `--mode: want deny or warn, got "off"`},
+		{name: "audit output", args: []string{"audit", "-A", "-o", "xml"}, code: exitUsage, stderr: `want text, json or sarif, got "xml"`},
+		{name: "audit bad policy", args: []string{"audit", "-A", "--policy", "nope.yaml"}, code: exitUsage, stderr: "policy"},
+		{name: "audit with no cluster", args: []string{"audit", "-A", "--kubeconfig", "nope.kubeconfig"}, code: exitUsage, stderr: "audit:"},
+		{name: "rules bad output", args: []string{"rules", "-o", "xml"}, code: exitUsage, stderr: "-o must be text or markdown"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
