@@ -1,19 +1,11 @@
 package offline
 
 import (
-	"encoding/json"
-	"fmt"
-	"strings"
-
-	"k8s.io/apimachinery/pkg/util/validation/field"
-
 	"github.com/laminar/ha-webhook/internal/version"
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/report"
-	"github.com/laminar/ha-webhook/pkg/rules"
-	"github.com/laminar/ha-webhook/pkg/validate"
 )
 
 // ToolName is the program name in reports.
@@ -109,58 +101,9 @@ func checkDocument(r *report.Report, file string, pd parsedDoc, e engine, asWrit
 		}
 		for _, f := range j.Decision().Findings {
 			pos, _ := loc.Field(o.Item, f.Err.Field)
-			v := violation(f.Violation, pos)
-			v.Outcome = string(f.Outcome)
+			v := report.NewViolation(f, pos.Line, pos.Column)
 			out.Violations = append(out.Violations, v)
 		}
 		r.AddObject(out)
 	}
-}
-
-// violation turns an engine violation into its report form.
-func violation(v validate.Violation, pos manifest.Position) report.Violation {
-	e := v.Err
-	out := report.Violation{
-		RuleID: v.RuleID,
-		Action: string(v.Action),
-		Field:  e.Field,
-		Reason: string(e.Type),
-		Line:   pos.Line,
-		Column: pos.Column,
-	}
-	if hasValue(e.Type) {
-		if js, err := json.Marshal(e.BadValue); err == nil {
-			out.Value = js
-		} else {
-			out.Value, _ = json.Marshal(fmt.Sprint(e.BadValue))
-		}
-	}
-	out.Message, out.Fix = splitDetail(v.RuleID, e.Detail)
-	if out.Message == "" {
-		if r, ok := rules.ByID(v.RuleID); ok {
-			out.Message = r.Describe().Summary
-		}
-	}
-	return out
-}
-
-// hasValue mirrors field.Error.ErrorBody: these types print no value.
-func hasValue(t field.ErrorType) bool {
-	switch t {
-	case field.ErrorTypeRequired, field.ErrorTypeForbidden, field.ErrorTypeTooLong, field.ErrorTypeTooShort, field.ErrorTypeInternal:
-		return false
-	}
-	return true
-}
-
-// splitDetail cuts "[rule-id] what is wrong; fix: how to fix it" in two.
-func splitDetail(id, detail string) (message, fix string) {
-	d := strings.TrimPrefix(detail, "["+id+"] ")
-	if f, ok := strings.CutPrefix(d, "fix: "); ok {
-		return "", f
-	}
-	if i := strings.Index(d, "; fix: "); i >= 0 {
-		return d[:i], d[i+len("; fix: "):]
-	}
-	return d, ""
 }
