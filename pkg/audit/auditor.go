@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -105,7 +106,7 @@ func (a *Auditor) Register(ctx context.Context) (reports bool, err error) {
 		return false, err
 	}
 	if a.c.Reports {
-		if err := a.c.Cache.Watch(ctx, &reportsv1alpha1.Report{}); err != nil {
+		if err := a.c.Cache.Watch(ctx, reportMeta()); err != nil {
 			a.c.Log.Error(err, "OpenReports Reports are not served (is the CRD installed?): the audit keeps its gauges only")
 			a.c.Reports = false
 		}
@@ -250,14 +251,17 @@ func (a *Auditor) full(ctx context.Context) error {
 		}
 	}
 	if a.c.Reports {
-		var reports reportsv1alpha1.ReportList
-		if err := a.c.Cache.Reader().List(ctx, &reports, client.MatchingLabels{LabelManagedBy: Source}); err != nil {
+		reports := &metav1.PartialObjectMetadataList{}
+		reports.SetGroupVersionKind(reportsv1alpha1.SchemeGroupVersion.WithKind("ReportList"))
+		if err := a.c.Cache.Reader().List(ctx, reports, client.MatchingLabels{LabelManagedBy: Source}); err != nil {
 			return err
 		}
 		for i := range reports.Items {
 			rep := &reports.Items[i]
-			if rep.Scope == nil || !live[key{rep.Scope.Kind, rep.Namespace, rep.Scope.Name}] {
-				errs = append(errs, a.write(ctx, "delete", func() error { return client.IgnoreNotFound(a.c.Writer.Delete(ctx, rep)) }))
+			kind, name, _ := strings.Cut(rep.Annotations[AnnotationScope], "/")
+			if !live[key{kind, rep.Namespace, name}] {
+				gone := &reportsv1alpha1.Report{ObjectMeta: metav1.ObjectMeta{Namespace: rep.Namespace, Name: rep.Name}}
+				errs = append(errs, a.write(ctx, "delete", func() error { return client.IgnoreNotFound(a.c.Writer.Delete(ctx, gone)) }))
 			}
 		}
 	}
@@ -323,21 +327,33 @@ func (a *Auditor) judge(ctx context.Context, k key, w *workload.Workload) error 
 	if !a.c.Reports {
 		return nil
 	}
-	existing := &reportsv1alpha1.Report{}
-	err := a.c.Cache.Reader().Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: desired.Name}, existing)
+	seen := reportMeta()
+	err := a.c.Cache.Reader().Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: desired.Name}, seen)
 	switch {
 	case apierrors.IsNotFound(err):
 		stamp(desired, nil, a.c.Clock.Now())
 		return a.write(ctx, "create", func() error { return ignoreExists(a.c.Writer.Create(ctx, desired)) })
 	case err != nil:
 		return err
+	case seen.Annotations[AnnotationDigest] == desired.Annotations[AnnotationDigest]:
+		return nil // nothing the auditor owns changed: no read, no write
+	}
+	// Changed: read it whole once, to keep the times its unchanged results were found.
+	existing := &reportsv1alpha1.Report{}
+	if err := a.c.Writer.Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: desired.Name}, existing); err != nil {
+		return client.IgnoreNotFound(err)
 	}
 	stamp(desired, existing, a.c.Clock.Now())
-	if sameReport(desired, existing) {
-		return nil
-	}
 	desired.ResourceVersion = existing.ResourceVersion
 	return a.write(ctx, "update", func() error { return a.c.Writer.Update(ctx, desired) })
+}
+
+// reportMeta is an empty Report as the cache holds them: metadata only, so
+// that ten thousand reports cost their names and digests, not their results.
+func reportMeta() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(reportsv1alpha1.SchemeGroupVersion.WithKind("Report"))
+	return m
 }
 
 func (a *Auditor) namespaceLabels(ctx context.Context, ns string) map[string]string {
@@ -350,15 +366,16 @@ func (a *Auditor) remove(ctx context.Context, k key) error {
 	if !a.c.Reports {
 		return nil
 	}
-	existing := &reportsv1alpha1.Report{}
-	err := a.c.Cache.Reader().Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: ReportName(k.kind, k.name)}, existing)
-	if apierrors.IsNotFound(err) || (err == nil && existing.Labels[LabelManagedBy] != Source) {
+	seen := reportMeta()
+	err := a.c.Cache.Reader().Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: ReportName(k.kind, k.name)}, seen)
+	if apierrors.IsNotFound(err) || (err == nil && seen.Labels[LabelManagedBy] != Source) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return a.write(ctx, "delete", func() error { return client.IgnoreNotFound(a.c.Writer.Delete(ctx, existing)) })
+	gone := &reportsv1alpha1.Report{ObjectMeta: metav1.ObjectMeta{Namespace: seen.Namespace, Name: seen.Name}}
+	return a.write(ctx, "delete", func() error { return client.IgnoreNotFound(a.c.Writer.Delete(ctx, gone)) })
 }
 
 // write makes one API write within the write budget.
@@ -442,15 +459,4 @@ func resultKey(r reportsv1alpha1.ReportResult) string {
 		subject = r.Subjects[0].Kind + "/" + r.Subjects[0].Name
 	}
 	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%v", r.Rule, subject, r.Result, r.Description, r.Properties)
-}
-
-// sameReport reports whether writing desired over existing would change
-// anything the auditor owns.
-func sameReport(desired, existing *reportsv1alpha1.Report) bool {
-	return apiequality.Semantic.DeepEqual(desired.Results, existing.Results) &&
-		apiequality.Semantic.DeepEqual(desired.Summary, existing.Summary) &&
-		apiequality.Semantic.DeepEqual(desired.Scope, existing.Scope) &&
-		desired.Source == existing.Source &&
-		apiequality.Semantic.DeepEqual(desired.OwnerReferences, existing.OwnerReferences) &&
-		desired.Labels[LabelManagedBy] == existing.Labels[LabelManagedBy]
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,6 +27,11 @@ const (
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// namePrefix starts every report's name.
 	namePrefix = "laminar-ha-"
+	// AnnotationScope names the workload a report is of ("Deployment/name"),
+	// and AnnotationDigest digests what the auditor wrote: the auditor watches
+	// the reports' metadata only and rewrites one only when its digest changes.
+	AnnotationScope  = "ha.laminar.io/audit-scope"
+	AnnotationDigest = "ha.laminar.io/audit-digest"
 )
 
 // Severities by action: what would be refused is high.
@@ -57,9 +63,10 @@ func Report(v Verdict, p *policy.Policy, enforce string) *reportsv1alpha1.Report
 	r := &reportsv1alpha1.Report{
 		TypeMeta: metav1.TypeMeta{APIVersion: reportsv1alpha1.SchemeGroupVersion.String(), Kind: "Report"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      ReportName(w.Kind, w.Meta.Name),
-			Namespace: w.Meta.Namespace,
-			Labels:    map[string]string{LabelManagedBy: Source},
+			Name:        ReportName(w.Kind, w.Meta.Name),
+			Namespace:   w.Meta.Namespace,
+			Labels:      map[string]string{LabelManagedBy: Source},
+			Annotations: map[string]string{AnnotationScope: w.Kind + "/" + w.Meta.Name},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: self.APIVersion, Kind: w.Kind, Name: w.Meta.Name,
 				UID: w.Meta.UID}},
 		},
@@ -96,6 +103,7 @@ func Report(v Verdict, p *policy.Policy, enforce string) *reportsv1alpha1.Report
 			r.Summary.Skip++
 		}
 	}
+	r.Annotations[AnnotationDigest] = digest(r)
 	return r
 }
 
@@ -168,4 +176,22 @@ func section(id string) string {
 		return r.Describe().Section
 	}
 	return ""
+}
+
+// digest is a digest of what the auditor owns in r, result timestamps left out.
+func digest(r *reportsv1alpha1.Report) string {
+	results := make([]reportsv1alpha1.ReportResult, len(r.Results))
+	for i, res := range r.Results {
+		res.Timestamp = metav1.Timestamp{}
+		results[i] = res
+	}
+	data, _ := json.Marshal(struct {
+		Source  string
+		Scope   *corev1.ObjectReference
+		Owners  []metav1.OwnerReference
+		Results []reportsv1alpha1.ReportResult
+		Summary reportsv1alpha1.ReportSummary
+	}{r.Source, r.Scope, r.OwnerReferences, results, r.Summary})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:16])
 }

@@ -234,8 +234,9 @@ func measure(ctx context.Context, cfg *rest.Config, writer client.Client, n int,
 	first, firstWrites := time.Since(start), writes()-before
 	// The second pass reads the reports back from the cache: wait until it holds them all.
 	for {
-		var reports reportsv1alpha1.ReportList
-		if err := cache.Reader().List(ctx, &reports); err != nil {
+		reports := &metav1.PartialObjectMetadataList{}
+		reports.SetGroupVersionKind(reportsv1alpha1.SchemeGroupVersion.WithKind("ReportList"))
+		if err := cache.Reader().List(ctx, reports); err != nil {
 			return err
 		}
 		if len(reports.Items) >= n {
