@@ -67,7 +67,7 @@ cachemem: controlplane
 
 ## unit: tests that need no control plane
 unit:
-	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim -e /test/scenarios)
+	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim -e /test/scenarios -e /test/helm)
 
 ## e2e: only the end-to-end suite
 e2e: controlplane
