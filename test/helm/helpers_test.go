@@ -138,15 +138,6 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind, name string) *u
 	return found[0]
 }
 
-func has(objs []*unstructured.Unstructured, kind string) bool {
-	for _, o := range objs {
-		if o.GetKind() == kind {
-			return true
-		}
-	}
-	return false
-}
-
 func fromUnstructured(u *unstructured.Unstructured, into any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
 }

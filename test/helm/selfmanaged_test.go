@@ -204,16 +204,14 @@ func waitFor(ctx context.Context, what string, cond func() (bool, string)) error
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	last := ""
 	for {
 		ok, why := cond()
 		if ok {
 			return nil
 		}
-		last = why
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: not in time (last: %s)", what, last)
+			return fmt.Errorf("%s: not in time (last: %s)", what, why)
 		case <-tick.C:
 		}
 	}
