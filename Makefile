@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload
+.PHONY: all build controlplane helm test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -20,9 +20,13 @@ build:
 controlplane:
 	bash hack/build-controlplane.sh
 
+## helm: Helm (the version tools/helm pins) built from the Go module proxy into bin/helm (no-op when built)
+helm:
+	bash hack/build-helm.sh
+
 ## test: formatting, vet, golangci-lint, the race detector over the unit packages, a short run of
 ## every fuzz target, then unit, reliability, e2e and install tests against a real API server
-test: controlplane lint-fmt vet lint race fuzz-short
+test: controlplane helm lint-fmt vet lint race fuzz-short
 	go test -count=1 ./...
 
 ## race: unit, handler and command tests under the race detector
@@ -63,7 +67,7 @@ cachemem: controlplane
 
 ## unit: tests that need no control plane
 unit:
-	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim -e /test/scenarios)
+	go test -count=1 $$(go list ./... | grep -v -e /test/e2e -e /test/certmanager -e /test/sim -e /test/scenarios -e /test/helm)
 
 ## e2e: only the end-to-end suite
 e2e: controlplane

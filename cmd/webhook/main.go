@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/laminar/ha-webhook/internal/version"
+	"github.com/laminar/ha-webhook/pkg/certrotation"
 	"github.com/laminar/ha-webhook/pkg/cluster"
 	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/policy"
@@ -103,6 +104,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	policyPath := fs.String("policy", "", "policy file (YAML); empty uses the HA guide's defaults")
 	reloadEvery := fs.Duration("policy-reload-interval", 5*time.Second, "how often the policy file is checked for changes")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig for reading namespace labels; default: in-cluster, else $KUBECONFIG, else none")
+	rotSecret := fs.String("cert-rotation-secret", "",
+		"namespace/name of a Secret in which the webhook issues and rotates its own CA and serving certificate, "+
+			"injecting the CA into its webhook configurations (no cert-manager); empty: the certificate comes from elsewhere")
+	rot := certrotation.Options{}
+	fs.StringVar(&rot.Service, "cert-rotation-service", "laminar-ha-webhook", "the webhook's Service, in the Secret's namespace: the certificate's DNS names")
+	fs.StringVar(&rot.WebhookConfigurations, "cert-rotation-webhooks", "laminar-ha-webhook", "name of the mutating and the validating webhook configuration that get the CA")
+	fs.DurationVar(&rot.CAValidity, "cert-rotation-ca-validity", 10*365*24*time.Hour, "validity of a generated CA")
+	fs.DurationVar(&rot.ServingValidity, "cert-rotation-serving-validity", 365*24*time.Hour, "validity of a generated serving certificate")
+	fs.DurationVar(&rot.RenewBefore, "cert-rotation-renew-before", 90*24*time.Hour, "replace a certificate that expires within this long")
+	fs.DurationVar(&rot.CheckInterval, "cert-rotation-check-interval", 12*time.Hour, "how often expiry is checked (a change of the Secret is acted on at once)")
 	logFormat := fs.String("log-format", "auto", "log format: json, text, or auto (json when running in a pod)")
 	logLevel := fs.String("log-level", "info", "log level: info or debug")
 	var audited auditFlags
@@ -192,6 +203,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 			}
 			o.Background = append(o.Background, run)
 		}
+	case *rotSecret != "":
+		fmt.Fprintln(stderr, "--cert-rotation-secret needs cluster access (in-cluster config, --kubeconfig or $KUBECONFIG)")
+		return exitUsage
 	default:
 		log.Info("no cluster access (no in-cluster config, --kubeconfig or $KUBECONFIG): namespace labels are not read, the policy's enforcement defaults apply everywhere, and no exemption that needs a permission is granted")
 	}
@@ -201,6 +215,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 			why = "--metrics-secure=false"
 		}
 		log.Info("/metrics is plain HTTP, open to whoever reaches --metrics-addr", "metricsAddr", o.MetricsAddr, "why", why)
+	}
+	if *rotSecret != "" {
+		if rot.Secret, err = certrotation.ParseSecret(*rotSecret); err != nil {
+			fmt.Fprintln(stderr, "--cert-rotation-secret:", err)
+			return exitUsage
+		}
+		rot.CertDir, rot.CertName, rot.KeyName = o.CertDir, o.CertName, o.KeyName
+		r, err := certrotation.New(cfg, rot)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		o.Background = append(o.Background, r.Start)
+		o.CertsReady = r.Ready()
+		o.ReadyChecks["certificates"] = r.ReadyChecker
+		log.Info("issuing and rotating the serving certificate", "secret", *rotSecret, "webhookConfigurations", rot.WebhookConfigurations)
 	}
 	srv, err := server.New(o)
 	if err != nil {

@@ -89,6 +89,12 @@ type Options struct {
 	Background []func(context.Context) error
 	// ReadyChecks join the webhook check on /readyz.
 	ReadyChecks map[string]healthz.Checker
+	// CertsReady, when set, holds the webhook listener back until it is closed:
+	// a webhook that issues its own certificate (pkg/certrotation) starts with an
+	// empty CertDir, and meanwhile /healthz must answer, or the kubelet would
+	// restart the pod before the certificate reaches its volume. Nil: the
+	// certificate must be there at Start.
+	CertsReady <-chan struct{}
 
 	Log logr.Logger
 }
@@ -177,13 +183,14 @@ func (s *Server) Start(ctx context.Context) error {
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
 
-	cw, err := certwatcher.New(filepath.Join(s.opts.CertDir, s.opts.CertName), filepath.Join(s.opts.CertDir, s.opts.KeyName))
-	if err != nil {
-		return fmt.Errorf("serving certificate: %w", err)
+	var cw *certwatcher.CertWatcher
+	if s.opts.CertsReady == nil {
+		var err error
+		if cw, err = s.loadCert(); err != nil {
+			return err
+		}
 	}
-	cw.RegisterCallback(func(c tls.Certificate) { logCertificate(log, c) })
-	s.cert.Store(cw)
-	cfg := &tls.Config{GetCertificate: cw.GetCertificate, MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{GetCertificate: s.getCertificate, MinVersion: tls.VersionTLS12}
 	s.opts.TLSConfig(cfg)
 
 	webhookLn, err := net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(s.opts.Port)))
@@ -214,17 +221,30 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 
 	g, gctx := errgroup.WithContext(runCtx)
-	g.Go(func() error {
-		if err := cw.Start(gctx); err != nil {
-			// The poll still reloads when the files change; only the inotify
-			// shortcut is missing.
-			log.Error(err, "certificate watcher")
-		}
-		return nil
-	})
 	served := make(chan struct{})
 	g.Go(func() error {
 		defer close(served)
+		if cw == nil {
+			select {
+			case <-s.opts.CertsReady:
+			case <-ctx.Done():
+				return nil
+			case <-gctx.Done():
+				return nil
+			}
+			var err error
+			if cw, err = s.loadCert(); err != nil {
+				return err
+			}
+		}
+		g.Go(func() error {
+			if err := cw.Start(gctx); err != nil {
+				// The poll still reloads when the files change; only the inotify
+				// shortcut is missing.
+				log.Error(err, "certificate watcher")
+			}
+			return nil
+		})
 		s.serving.Store(true)
 		if err := hs.Serve(tls.NewListener(webhookLn, cfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("webhook server: %w", err)
@@ -252,4 +272,26 @@ func (s *Server) Start(ctx context.Context) error {
 		log.Info("shut down cleanly")
 	}
 	return err
+}
+
+// loadCert reads the serving certificate and watches its files from now on.
+func (s *Server) loadCert() (*certwatcher.CertWatcher, error) {
+	cw, err := certwatcher.New(filepath.Join(s.opts.CertDir, s.opts.CertName), filepath.Join(s.opts.CertDir, s.opts.KeyName))
+	if err != nil {
+		return nil, fmt.Errorf("serving certificate: %w", err)
+	}
+	log := s.opts.Log
+	cw.RegisterCallback(func(c tls.Certificate) { logCertificate(log, c) })
+	s.cert.Store(cw)
+	return cw, nil
+}
+
+// getCertificate serves the watched certificate; none is loaded only while
+// CertsReady holds the listener back, when no handshake can reach it.
+func (s *Server) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	cw := s.cert.Load()
+	if cw == nil {
+		return nil, errors.New("no serving certificate loaded yet")
+	}
+	return cw.GetCertificate(hello)
 }
