@@ -132,6 +132,8 @@ Laminar HA webhook is running against a local kube-apiserver (%s).
 
   %[3]s apply -f examples/pdbs.yaml -f examples/api-good.yaml -f examples/controller.yaml
   %[3]s scale deployment/laminar-api --replicas=1                  # denied: [replicas-min]
+  %[3]s get reports -A                                             # the background audit's findings on what is stored
+  bin/laminar-ha-webhook audit -A --mode deny                      # the same, live: what deny would refuse
 `, env.Config.Host, env.KubeconfigPath, kubectl)
 	if c := env.Cluster; c != nil {
 		fmt.Printf(`%s
