@@ -47,7 +47,7 @@ func auditor(t *testing.T, p *policy.Policy, objs ...client.Object) (*Auditor, c
 	t.Helper()
 	scheme := runtime.NewScheme()
 	require.NoError(t, clientgoscheme.AddToScheme(scheme))
-	require.NoError(t, reportsv1alpha1.AddToScheme(scheme))
+	require.NoError(t, reportsv1alpha1.Install(scheme))
 	writes := 0
 	count := func() { writes++ }
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithInterceptorFuncs(interceptor.Funcs{

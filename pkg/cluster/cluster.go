@@ -100,7 +100,7 @@ func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 		return nil, err
 	}
 	// The audit reads back the reports it wrote.
-	if err := reportsv1alpha1.AddToScheme(scheme); err != nil {
+	if err := reportsv1alpha1.Install(scheme); err != nil {
 		return nil, err
 	}
 	transform := opts.Transform

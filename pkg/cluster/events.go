@@ -77,7 +77,7 @@ func NewWriter(cfg *rest.Config) (client.Client, error) {
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	if err := reportsv1alpha1.AddToScheme(scheme); err != nil {
+	if err := reportsv1alpha1.Install(scheme); err != nil {
 		return nil, err
 	}
 	return client.New(cfg, client.Options{Scheme: scheme})

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // NewViolation is an engine finding in its report form, located at line and

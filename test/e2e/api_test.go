@@ -6,11 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/laminar/ha-webhook/pkg/policy"
 )
 
 // A compliant api Deployment is stored with every HA default filled in.

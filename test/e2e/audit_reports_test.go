@@ -24,7 +24,7 @@ func reportClient(t *testing.T) client.Client {
 	t.Helper()
 	scheme := runtime.NewScheme()
 	require.NoError(t, clientgoscheme.AddToScheme(scheme))
-	require.NoError(t, reportsv1alpha1.AddToScheme(scheme))
+	require.NoError(t, reportsv1alpha1.Install(scheme))
 	c, err := client.New(env.Config, client.Options{Scheme: scheme})
 	require.NoError(t, err)
 	return c
