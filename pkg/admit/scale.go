@@ -18,7 +18,7 @@ import (
 
 // replicaRules judge a scale request: the same rules, and so the same messages,
 // as an edit of spec.replicas, the workload's disruption budgets included.
-var replicaRules = []string{"replicas-min", "replicas-recommended", "pdb-allows-drain", "pdb-keeps-one"}
+var replicaRules = []string{"replicas-min", "replicas-recommended", "pdb-allows-drain", "pdb-keeps-one", "controller-leader-election"}
 
 // NewScaleValidator judges writes to the scale subresource of Deployments and
 // StatefulSets (kubectl scale, autoscalers). A Scale carries none of its parent's

@@ -3,6 +3,7 @@ package cluster
 import (
 	"strings"
 
+	"github.com/laminar/ha-webhook/pkg/workload"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -107,8 +108,20 @@ func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 
 // slimTemplate keeps the pod labels: they make a workload Laminar's and are
 // what budgets select.
+//
+// A controller's containers keep their names, command, args and env: a scale
+// request carries none of them, yet more than one replica of a controller
+// that elects no leader is two leaders (controller-leader-election judges
+// scale requests too). They are a few short strings, and only Laminar
+// controllers keep them.
 func slimTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
-	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels}}
+	out := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels}}
+	if role, ok := workload.RoleFromLabels(t.Labels); ok && role == workload.RoleController {
+		for _, c := range t.Spec.Containers {
+			out.Spec.Containers = append(out.Spec.Containers, corev1.Container{Name: c.Name, Command: c.Command, Args: c.Args, Env: c.Env})
+		}
+	}
+	return out
 }
 
 // ownAnnotations is a new map of the ha.laminar.io/ annotations, nil when

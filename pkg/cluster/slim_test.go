@@ -175,7 +175,9 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
 			ObjectMeta: slimMetaOf("laminar-controller", "laminar", ownLabels),
 			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3),
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: controllerPods}}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: controllerPods},
+					// What a scale request's leader-election check reads, and nothing more.
+					Spec: corev1.PodSpec{Containers: commandsOf(fullStatefulSet(t, "laminar").Spec.Template.Spec.Containers)}}},
 		}},
 		{"HorizontalPodAutoscaler", fullHPA("laminar", "api", "Deployment", "laminar-api", ptr.To[int32](3), 6), &autoscalingv2.HorizontalPodAutoscaler{
 			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
@@ -449,4 +451,13 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 			})
 		}
 	}
+}
+
+// commandsOf keeps of each container what slim keeps of a controller's.
+func commandsOf(cs []corev1.Container) []corev1.Container {
+	var out []corev1.Container
+	for _, c := range cs {
+		out = append(out, corev1.Container{Name: c.Name, Command: c.Command, Args: c.Args, Env: c.Env})
+	}
+	return out
 }

@@ -202,3 +202,31 @@ func TestArtifactsOutsideObjectStorageAreDenied(t *testing.T) {
 	assert.Contains(t, stderr, `spec.template.spec.containers[0].args[4]: Invalid value: "/data/artifacts": [controller-artifacts-url] is a local path, not durable object storage`)
 	mustKubectlStdin(t, with("s3://my-bucket/laminar/artifacts"), "-n", ns, "apply", "--dry-run=server", "-f", "-")
 }
+
+// TestScalingAControllerWithoutLeaderElectionIsDenied: a 1-replica controller
+// that opts out of leader election (exempted from the replica floor) MUST NOT
+// be scaled to 3 through the scale subresource, as an edit of spec.replicas
+// is not: three replicas with no leader election are three leaders.
+func TestScalingAControllerWithoutLeaderElectionIsDenied(t *testing.T) {
+	t.Parallel()
+	ns := newNamespace(t, nil)
+	raw, err := os.ReadFile(example("controller.yaml"))
+	require.NoError(t, err)
+	single := strings.NewReplacer(
+		"  replicas: 3\n", "  replicas: 1\n",
+		"            - --checkpoint-interval=30s\n", "            - --checkpoint-interval=30s\n            - --leader-elect=false\n",
+		"  labels:\n    app: laminar-controller\n", "  labels:\n    app: laminar-controller\n  annotations:\n"+
+			"    ha.laminar.io/exempt: replicas-min,replicas-recommended\n    ha.laminar.io/exempt-reason: single-writer trial, INC-42\n",
+	).Replace(string(raw))
+	require.Contains(t, single, "--leader-elect=false")
+	_, stderr, err := kubectlStdin(t, single, "-n", ns, "apply", "-f", "-")
+	require.NoError(t, err, "one replica needs no leader election: %s", stderr)
+
+	_, stderr, err = kubectl(t, "-n", ns, "scale", "statefulset/laminar-controller", "--replicas=3")
+	require.Error(t, err, "three leaders must be refused")
+	assert.Contains(t, stderr, "[controller-leader-election]")
+
+	s := &appsv1.StatefulSet{}
+	require.NoError(t, env.Client.Get(testContext(t), client.ObjectKey{Namespace: ns, Name: "laminar-controller"}, s))
+	assert.Equal(t, int32(1), *s.Spec.Replicas, "nothing was scaled")
+}
