@@ -152,8 +152,8 @@ func ranDocBlock(name string) bool {
 }
 
 // runDocBlock runs the docs/install.md block name with bash (-euo pipefail), as a
-// user would paste it: from the repository root, with `kubectl` on PATH (the
-// control plane's, with the admin kubeconfig).
+// user would paste it: from the repository root, with `kubectl` (the control
+// plane's) and `helm` (bin/helm) on PATH and the admin kubeconfig.
 func runDocBlock(t *testing.T, ctx context.Context, name string) (stdout, stderr string) {
 	t.Helper()
 	var block *docBlock
@@ -172,15 +172,18 @@ func runDocBlock(t *testing.T, ctx context.Context, name string) (stdout, stderr
 	docRuns.Unlock()
 
 	bin := filepath.Join(suite.WorkDir, "docs-bin")
-	if _, err := os.Lstat(filepath.Join(bin, "kubectl")); err != nil {
-		require.NoError(t, os.MkdirAll(bin, 0o755))
-		require.NoError(t, os.Symlink(suite.Kubectl, filepath.Join(bin, "kubectl")))
+	for name, target := range map[string]string{"kubectl": suite.Kubectl, "helm": suite.Helm} {
+		if _, err := os.Lstat(filepath.Join(bin, name)); err != nil {
+			require.NoError(t, os.MkdirAll(bin, 0o755))
+			require.NoError(t, os.Symlink(target, filepath.Join(bin, name)))
+		}
 	}
 	env := append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"KUBECONFIG="+suite.Kubeconfig,
 		"HOME="+suite.WorkDir, // kubectl's discovery cache
 	)
+	env = append(env, suite.helmEnv()...)
 	out, stderr, err := runCmd(ctx, suite.Root, nil, env, "bash", "-euo", "pipefail", "-c", block.Body)
 	t.Logf("%s %s (line %d):\n%s\n--- stdout\n%s--- stderr\n%s", installDoc, name, block.Line, block.Body, out, stderr)
 	require.NoError(t, err, "%s block %s: %s", installDoc, name, stderr)
@@ -265,3 +268,4 @@ func TestDocsBlockChecks(t *testing.T) {
 		assert.Error(t, err, name)
 	}
 }
+
