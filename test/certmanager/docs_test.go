@@ -269,3 +269,47 @@ func TestDocsBlockChecks(t *testing.T) {
 	}
 }
 
+// The README's Helm section is what a new user installs from: each of its
+// commands is, character for character, one of the guide's, so the suite runs
+// it (the Helm phase of TestInstall) or the guide's marker says why it cannot.
+func TestReadmeHelmCommandsAreTheGuides(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(suite.Root, "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(data), "\n### With Helm\n")
+	require.True(t, ok, "README.md has a section \"### With Helm\"")
+	// The next heading; a shell comment inside the block starts with one "#".
+	if end := regexp.MustCompile(`(?m)^#{2,3} `).FindStringIndex(section); end != nil {
+		section = section[:end[0]]
+	}
+	readme, err := parseDocBlocks(section)
+	require.NoError(t, err)
+	require.NotEmpty(t, readme, "README.md's Helm section has no shell block")
+
+	guide := map[string]docBlock{}
+	for _, b := range readDocBlocks(t) {
+		for _, l := range strings.Split(b.Body, "\n") {
+			guide[strings.TrimSpace(l)] = b
+		}
+	}
+	tested := 0
+	for _, rb := range readme {
+		for _, l := range strings.Split(rb.Body, "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			b, ok := guide[l]
+			switch {
+			case !ok:
+				t.Errorf("README.md's Helm command %q is in no shell block of %s", l, installDoc)
+			case b.Name != "":
+				tested++
+			case b.NotRun != "":
+				t.Logf("not run by the suite: %q (%s)", l, b.NotRun)
+			default:
+				t.Errorf("README.md's Helm command %q is in an unmarked block of %s", l, installDoc)
+			}
+		}
+	}
+	assert.Positive(t, tested, "commands of README.md's Helm section the suite runs")
+}
