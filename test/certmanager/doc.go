@@ -6,6 +6,9 @@
 //   - cert-manager's own controllers (self-signed and CA issuers, the whole
 //     Certificate lifecycle, CertificateRequest approval) and its CA injector,
 //     run in the test process;
+//   - the chart (charts/laminar-ha-webhook) installed, upgraded and uninstalled
+//     with real Helm (bin/helm) as docs/install.md writes it, and its default
+//     rendering (`helm template`) applied with kubectl;
 //   - `kubectl apply -k deploy/manifests`, as a user installs it;
 //   - the webhook binary built with the Dockerfile's flags, run locally with the
 //     cert-manager-issued Secret and the policy ConfigMap projected into its

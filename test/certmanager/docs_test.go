@@ -152,8 +152,8 @@ func ranDocBlock(name string) bool {
 }
 
 // runDocBlock runs the docs/install.md block name with bash (-euo pipefail), as a
-// user would paste it: from the repository root, with `kubectl` on PATH (the
-// control plane's, with the admin kubeconfig).
+// user would paste it: from the repository root, with `kubectl` (the control
+// plane's) and `helm` (bin/helm) on PATH and the admin kubeconfig.
 func runDocBlock(t *testing.T, ctx context.Context, name string) (stdout, stderr string) {
 	t.Helper()
 	var block *docBlock
@@ -172,15 +172,18 @@ func runDocBlock(t *testing.T, ctx context.Context, name string) (stdout, stderr
 	docRuns.Unlock()
 
 	bin := filepath.Join(suite.WorkDir, "docs-bin")
-	if _, err := os.Lstat(filepath.Join(bin, "kubectl")); err != nil {
-		require.NoError(t, os.MkdirAll(bin, 0o755))
-		require.NoError(t, os.Symlink(suite.Kubectl, filepath.Join(bin, "kubectl")))
+	for name, target := range map[string]string{"kubectl": suite.Kubectl, "helm": suite.Helm} {
+		if _, err := os.Lstat(filepath.Join(bin, name)); err != nil {
+			require.NoError(t, os.MkdirAll(bin, 0o755))
+			require.NoError(t, os.Symlink(target, filepath.Join(bin, name)))
+		}
 	}
 	env := append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"KUBECONFIG="+suite.Kubeconfig,
 		"HOME="+suite.WorkDir, // kubectl's discovery cache
 	)
+	env = append(env, suite.helmEnv()...)
 	out, stderr, err := runCmd(ctx, suite.Root, nil, env, "bash", "-euo", "pipefail", "-c", block.Body)
 	t.Logf("%s %s (line %d):\n%s\n--- stdout\n%s--- stderr\n%s", installDoc, name, block.Line, block.Body, out, stderr)
 	require.NoError(t, err, "%s block %s: %s", installDoc, name, stderr)
@@ -264,4 +267,49 @@ func TestDocsBlockChecks(t *testing.T) {
 		_, err := parseDocBlocks(bad)
 		assert.Error(t, err, name)
 	}
+}
+
+// The README's Helm section is what a new user installs from: each of its
+// commands is, character for character, one of the guide's, so the suite runs
+// it (the Helm phase of TestInstall) or the guide's marker says why it cannot.
+func TestReadmeHelmCommandsAreTheGuides(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(suite.Root, "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(data), "\n### With Helm\n")
+	require.True(t, ok, "README.md has a section \"### With Helm\"")
+	// The next heading; a shell comment inside the block starts with one "#".
+	if end := regexp.MustCompile(`(?m)^#{2,3} `).FindStringIndex(section); end != nil {
+		section = section[:end[0]]
+	}
+	readme, err := parseDocBlocks(section)
+	require.NoError(t, err)
+	require.NotEmpty(t, readme, "README.md's Helm section has no shell block")
+
+	guide := map[string]docBlock{}
+	for _, b := range readDocBlocks(t) {
+		for _, l := range strings.Split(b.Body, "\n") {
+			guide[strings.TrimSpace(l)] = b
+		}
+	}
+	tested := 0
+	for _, rb := range readme {
+		for _, l := range strings.Split(rb.Body, "\n") {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasPrefix(l, "#") {
+				continue
+			}
+			b, ok := guide[l]
+			switch {
+			case !ok:
+				t.Errorf("README.md's Helm command %q is in no shell block of %s", l, installDoc)
+			case b.Name != "":
+				tested++
+			case b.NotRun != "":
+				t.Logf("not run by the suite: %q (%s)", l, b.NotRun)
+			default:
+				t.Errorf("README.md's Helm command %q is in an unmarked block of %s", l, installDoc)
+			}
+		}
+	}
+	assert.Positive(t, tested, "commands of README.md's Helm section the suite runs")
 }

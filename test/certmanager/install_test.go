@@ -34,22 +34,98 @@ import (
 	"github.com/laminar/ha-webhook/internal/devenv"
 )
 
-// install is what the steps of TestInstall share.
+// install is what the steps of one phase of TestInstall share.
 type install struct {
-	pod *localPod
+	// name is the phase's, which keeps each phase's local pod apart.
+	name string
+	pod  *localPod
 	// ca is the CA certificate (laminar-ha-webhook-ca's Secret, tls.crt) after issuance.
 	ca []byte
+	// rendered is the file `helm template` wrote (phase HelmTemplate).
+	rendered string
 }
 
-// TestInstall installs deploy/manifests with kubectl into a cluster running
-// cert-manager, as docs/install.md tells a user to, and follows the install
-// through issuance, CA injection, admission over verified TLS, a serving
-// certificate renewal, a CA rotation and a pod's shutdown, running the shell
-// blocks of docs/install.md on the way; the last step checks that none marked
-// for testing was left out. The steps build on each other; the first failure
-// stops the rest.
+type step struct {
+	name string
+	run  func(t *testing.T, in *install)
+}
+
+// commonSteps are the checks every install path makes right after its
+// install: its pod template under the namespace's enforced Pod Security level,
+// issuance and injection.
+var commonSteps = []step{
+	{"PodTemplateRestricted", stepPodTemplateRestricted},
+	{"CertificatesReady", stepCertificatesReady},
+	{"CAInjected", stepCAInjected},
+}
+
+// TestInstall installs the webhook three ways into a cluster running
+// cert-manager, one after the other in the same namespace, running
+// docs/install.md's shell blocks on the way; the last step checks that none
+// marked for testing was left out.
+//
+//   - Helm: `helm install`, `helm upgrade` and `helm uninstall` as the guide
+//     writes them, with the issuance, injection and admission checks between;
+//   - HelmTemplate: the chart's default rendering (`helm template`) applied with
+//     kubectl, server-side dry run first, with the same checks;
+//   - Kustomize: `kubectl apply -k deploy/manifests`, followed through
+//     issuance, CA injection, admission over verified TLS, a serving certificate
+//     renewal, a CA rotation and a pod's shutdown.
+//
+// The phases run in this order because each must start from a namespace with
+// no install in it: the Helm phases remove what they installed, but the
+// kustomization's uninstall deletes the Namespace, which would then wait
+// forever for the namespace controller this suite does not run. The steps of a
+// phase build on each other; the first failure stops the rest.
 func TestInstall(t *testing.T) {
-	in := &install{}
+	phases := []struct {
+		name  string
+		steps []step
+	}{
+		{"Helm", slices.Concat([]step{
+			{"HelmInstall", stepHelmInstall},
+		}, commonSteps, []step{
+			{"HelmUpgradeKeepsCABundles", stepHelmUpgrade},
+			{"WebhookRunsAsPod", stepWebhookRunsAsPod},
+			{"AdmissionOverVerifiedTLS", stepAdmissionOverVerifiedTLS},
+			{"HelmUninstall", stepHelmUninstall},
+		})},
+		{"HelmTemplate", slices.Concat([]step{
+			{"ServerDryRun", stepHelmTemplateDryRun},
+			{"Apply", stepHelmTemplateApply},
+		}, commonSteps, []step{
+			{"WebhookRunsAsPod", stepWebhookRunsAsPod},
+			{"AdmissionOverVerifiedTLS", stepAdmissionOverVerifiedTLS},
+			{"Delete", stepHelmTemplateDelete},
+		})},
+		{"Kustomize", slices.Concat([]step{
+			{"ServerDryRun", stepServerDryRun},
+			{"Apply", stepApply},
+		}, commonSteps, []step{
+			{"ReapplyKeepsCABundles", stepReapplyKeepsCABundles},
+			{"WebhookRunsAsPod", stepWebhookRunsAsPod},
+			{"LeastPrivilege", stepLeastPrivilege},
+			{"AdmissionOverVerifiedTLS", stepAdmissionOverVerifiedTLS},
+			{"MetricsNeedAuthorization", stepMetricsNeedAuthorization},
+			{"ServingRenewal", stepServingRenewal},
+			{"CARotation", stepCARotation},
+			{"GracefulShutdown", stepGracefulShutdown},
+		})},
+	}
+	for _, p := range phases {
+		start := time.Now()
+		ok := t.Run(p.name, func(t *testing.T) { runSteps(t, &install{name: p.name}, p.steps) })
+		t.Logf("%s: %s", p.name, time.Since(start).Round(time.Millisecond))
+		if !ok {
+			t.FailNow()
+		}
+	}
+	t.Run("DocsBlocksAreTested", func(t *testing.T) { stepDocsBlocksAreTested(t, nil) })
+}
+
+// runSteps runs one phase's steps in order, stopping at the first failure, and
+// stops the phase's webhook at the end whatever happened.
+func runSteps(t *testing.T, in *install, steps []step) {
 	t.Cleanup(func() {
 		if in.pod != nil {
 			if _, err := in.pod.Stop(); err != nil {
@@ -60,28 +136,10 @@ func TestInstall(t *testing.T) {
 			}
 		}
 	})
-	for _, step := range []struct {
-		name string
-		run  func(t *testing.T, in *install)
-	}{
-		{"ServerDryRun", stepServerDryRun},
-		{"Apply", stepApply},
-		{"PodTemplateRestricted", stepPodTemplateRestricted},
-		{"CertificatesReady", stepCertificatesReady},
-		{"CAInjected", stepCAInjected},
-		{"ReapplyKeepsCABundles", stepReapplyKeepsCABundles},
-		{"WebhookRunsAsPod", stepWebhookRunsAsPod},
-		{"LeastPrivilege", stepLeastPrivilege},
-		{"AdmissionOverVerifiedTLS", stepAdmissionOverVerifiedTLS},
-		{"MetricsNeedAuthorization", stepMetricsNeedAuthorization},
-		{"ServingRenewal", stepServingRenewal},
-		{"CARotation", stepCARotation},
-		{"GracefulShutdown", stepGracefulShutdown},
-		{"DocsBlocksAreTested", stepDocsBlocksAreTested},
-	} {
+	for _, s := range steps {
 		start := time.Now()
-		ok := t.Run(step.name, func(t *testing.T) { step.run(t, in) })
-		t.Logf("%s: %s", step.name, time.Since(start).Round(time.Millisecond))
+		ok := t.Run(s.name, func(t *testing.T) { s.run(t, in) })
+		t.Logf("%s: %s", s.name, time.Since(start).Round(time.Millisecond))
 		if !ok {
 			t.FailNow()
 		}
@@ -109,7 +167,7 @@ func mustKubectl(t *testing.T, ctx context.Context, args ...string) (string, str
 func stepServerDryRun(t *testing.T, _ *install) {
 	ctx := stepContext(t)
 	out, stderr := runDocBlock(t, ctx, "preview")
-	assert.Empty(t, warningLines(stderr), "warnings")
+	assert.Empty(t, applyWarnings(stderr), "warnings")
 	assert.Contains(t, out, "deployment.apps/laminar-ha-webhook created (server dry run)")
 	assert.Contains(t, out, "certificate.cert-manager.io/laminar-ha-webhook-serving created (server dry run)")
 
@@ -420,7 +478,7 @@ func stepReapplyKeepsCABundles(t *testing.T, _ *install) {
 // caches synced, so this also proves the ClusterRole is enough.
 func stepWebhookRunsAsPod(t *testing.T, in *install) {
 	ctx := stepContext(t)
-	dir := filepath.Join(suite.WorkDir, "pod")
+	dir := filepath.Join(suite.WorkDir, "pod-"+strings.ToLower(in.name))
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	pod, err := startLocalPod(ctx, dir)
 	require.NoError(t, err)

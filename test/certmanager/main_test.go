@@ -39,6 +39,8 @@ var suite *suiteEnv
 type suiteEnv struct {
 	Root, Assets, WorkDir string
 	Kubectl               string
+	// Helm is bin/helm (`make helm`).
+	Helm string
 	// Kubeconfig is an admin (system:masters) kubeconfig file; Config the same.
 	Kubeconfig string
 	Config     *rest.Config
@@ -99,7 +101,11 @@ This suite needs a real kube-apiserver, etcd and kubectl. Build them once with
 		defer func() { _ = os.RemoveAll(work) }()
 	}
 
-	s := &suiteEnv{Root: root, Assets: assets, WorkDir: work, Kubectl: filepath.Join(assets, "kubectl")}
+	s := &suiteEnv{Root: root, Assets: assets, WorkDir: work, Kubectl: filepath.Join(assets, "kubectl"), Helm: filepath.Join(root, "bin", "helm")}
+	if _, err := os.Stat(s.Helm); err != nil {
+		fmt.Fprintf(os.Stderr, "certmanager: FAIL: %v\n\nThe chart's install runs real Helm: build it once with `make helm`.\n", err)
+		return 1
+	}
 	suite = s
 	stopLogs, err := s.redirectLogs()
 	if err != nil {
