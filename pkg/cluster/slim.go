@@ -3,7 +3,6 @@ package cluster
 import (
 	"strings"
 
-	"github.com/laminar/ha-webhook/pkg/workload"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +10,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // keptAnnotationPrefix starts the only annotations the cache keeps: the webhook's
