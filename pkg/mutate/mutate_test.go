@@ -17,6 +17,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/laminar/ha-webhook/pkg/kubejson"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/mutate"
 	"github.com/laminar/ha-webhook/pkg/policy"
@@ -210,3 +211,29 @@ func TestPatchIsDeterministic(t *testing.T) {
 
 // testNow is the time exemptions are judged at in these tests, far from any run's date.
 var testNow = time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// TestACaseVariantOfAnAddedFieldIsDropped: a request naming spec.sTrategy (a
+// name the API server drops as unknown) gets spec.strategy added; the patched
+// object MUST NOT then name the field twice, so the variant is removed.
+func TestACaseVariantOfAnAddedFieldIsDropped(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(goldenDir, "api-minimal.yaml"))
+	require.NoError(t, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(t, err)
+	request, err := json.Marshal(obj)
+	require.NoError(t, err)
+	require.Contains(t, string(request), `"strategy":{}`)
+	request = bytes.Replace(request, []byte(`"strategy":{}`), []byte(`"sTrategy":{"type":"Recreate"}`), 1)
+	res, err := mutate.Object(obj, request, policy.Default(), rules.Situation{Now: testNow})
+	require.NoError(t, err)
+	ops, err := json.Marshal(res.Patch)
+	require.NoError(t, err)
+	assert.Contains(t, string(ops), `{"op":"remove","path":"/spec/sTrategy"}`, string(ops))
+	patch, err := jsonpatch.DecodePatch(ops)
+	require.NoError(t, err)
+	patched, err := patch.Apply(request)
+	require.NoError(t, err)
+	var d appsv1.Deployment
+	require.NoError(t, kubejson.Unmarshal(patched, &d), "the patched object names each field once")
+	assert.Equal(t, appsv1.RollingUpdateDeploymentStrategyType, d.Spec.Strategy.Type)
+}

@@ -40,6 +40,9 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 			return nil, fmt.Errorf("request object: %w", err)
 		}
 		if missing < 0 {
+			if op.Operation == "add" {
+				out = append(out, dropCaseVariants(doc, tokens)...)
+			}
 			out = append(out, pathOp{op: op, tokens: sortTokens(tokens)})
 			continue
 		}
@@ -61,6 +64,7 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 			return nil, fmt.Errorf("patch path %s is not in the mutated object", op.Path)
 		}
 		added[path] = true
+		out = append(out, dropCaseVariants(doc, tokens[:missing+1])...)
 		out = append(out, pathOp{op: jsonpatch.NewOperation("add", path, v), tokens: sortTokens(tokens[:missing+1])})
 	}
 	sortOperations(out)
@@ -69,6 +73,49 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 		res[i] = out[i].op
 	}
 	return res, nil
+}
+
+// dropCaseVariants removes, beside an add of the member the last of tokens
+// names, the members of the same object whose names differ from it only in
+// case. The API server would have dropped them as unknown (names match case
+// sensitively), and left beside the added member they would make the patched
+// object name one field twice, which readers disagree about.
+func dropCaseVariants(doc *document, tokens []string) []pathOp {
+	if len(tokens) == 0 {
+		return nil
+	}
+	name, parent := tokens[len(tokens)-1], tokens[:len(tokens)-1]
+	var keys []string
+	if len(parent) == 0 {
+		for k := range doc.members {
+			keys = append(keys, k)
+		}
+	} else if n, v, err := doc.walk(parent); err == nil && n == len(parent) {
+		if m, ok := v.(map[string]any); ok {
+			for k := range m {
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	var out []pathOp
+	for _, k := range keys {
+		if k != name && strings.EqualFold(k, name) {
+			t := append(append([]string{}, parent...), k)
+			out = append(out, pathOp{op: jsonpatch.NewOperation("remove", pointerOf(t), nil), tokens: sortTokens(t)})
+		}
+	}
+	return out
+}
+
+// pointerOf is the JSON pointer of reference tokens.
+func pointerOf(tokens []string) string {
+	esc := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteString("/" + esc.Replace(t))
+	}
+	return b.String()
 }
 
 // pointerPrefix is the pointer to the first n reference tokens of p: an
