@@ -2,15 +2,12 @@ package certmanager
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,24 +121,6 @@ func mustCerts(t *testing.T, data []byte) []*x509.Certificate {
 	c, err := parseCerts(data)
 	require.NoError(t, err)
 	return c
-}
-
-// servedCert is the leaf the webhook presents on 127.0.0.1:port, verified
-// against roots for the Service's DNS name, as the API server verifies it.
-func servedCert(ctx context.Context, port int, roots []byte) (*x509.Certificate, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(roots) {
-		return nil, errors.New("no roots")
-	}
-	d := tls.Dialer{Config: &tls.Config{RootCAs: pool, ServerName: serviceHost, MinVersion: tls.VersionTLS12}}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = conn.Close() }()
-	return conn.(*tls.Conn).ConnectionState().PeerCertificates[0], nil
 }
 
 func serial(c *x509.Certificate) string { return fmt.Sprintf("%x", c.SerialNumber) }

@@ -599,17 +599,17 @@ func stepAdmissionOverVerifiedTLS(t *testing.T, in *install) {
 	ctx := stepContext(t)
 	bundles, err := caBundles(ctx)
 	require.NoError(t, err)
-	leaf, err := servedCert(ctx, in.pod.WebhookPort, bundles["validating/validate.ha.laminar.io"])
+	leaf, err := devenv.ServedCert(ctx, in.pod.WebhookPort, bundles["validating/validate.ha.laminar.io"], serviceHost)
 	require.NoError(t, err, "the served certificate verifies against the injected caBundle for %s", serviceHost)
 	assert.Equal(t, serial(mustCerts(t, getSecret(t, ctx, servingName).Data["tls.crt"])[0]), serial(leaf))
 
 	localizeForAPIServer(t, ctx, in.pod.WebhookPort)
 	c := loadClient(t)
 	require.NoError(t, eventually(ctx, 60*time.Second, "admission through the webhook", func(ctx context.Context) (bool, string, error) {
-		if err := checkAdmission(ctx, c, true); err != nil {
+		if err := devenv.CheckAdmission(ctx, c, "install-probe", true); err != nil {
 			return false, err.Error(), nil
 		}
-		if err := checkAdmission(ctx, c, false); err != nil {
+		if err := devenv.CheckAdmission(ctx, c, "install-probe", false); err != nil {
 			return false, err.Error(), nil
 		}
 		return true, "", nil
@@ -689,86 +689,14 @@ func loadClient(t *testing.T) ctrlclient.Client {
 	return c
 }
 
-// checkAdmission makes one server-side dry-run create of a Laminar api
-// Deployment: compliant, it must come back mutated; with one replica, it must
-// be denied by the webhook's replicas-min rule.
-func checkAdmission(ctx context.Context, c ctrlclient.Client, compliant bool) error {
-	replicas := int32(3)
-	if !compliant {
-		replicas = 1
-	}
-	labels := map[string]string{"app": "laminar-api"}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "install-probe", Namespace: "default", Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "ghcr.io/laminar/laminar:install-probe"}}},
-			},
-		},
-	}
-	err := c.Create(ctx, d, ctrlclient.DryRunAll)
-	switch {
-	case compliant && err != nil:
-		return fmt.Errorf("compliant Deployment refused: %w", err)
-	case compliant && d.Spec.Template.Spec.Containers[0].StartupProbe == nil:
-		return fmt.Errorf("compliant Deployment admitted without HA defaults: the mutating webhook was not reached")
-	case !compliant && !devenv.DeniedByRule(err, "replicas-min"):
-		return fmt.Errorf("one-replica Deployment: want a [replicas-min] denial, got %v", err)
-	}
-	return nil
-}
-
-// admissionLoad is a steady stream of dry-run creates, half compliant and half
-// denied, each checked for the right answer.
-type admissionLoad struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	ok     int
-	failed []string
-}
+// admissionLoad is devenv's stream of checked admissions, with the suite's waits.
+type admissionLoad struct{ *devenv.AdmissionLoad }
 
 func startLoad(t *testing.T, workers int) *admissionLoad {
-	c := loadClient(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &admissionLoad{cancel: cancel}
-	for w := range workers {
-		l.wg.Go(func() {
-			tick := time.NewTicker(20 * time.Millisecond)
-			defer tick.Stop()
-			for i := w; ; i++ {
-				rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-				err := checkAdmission(rctx, c, i%2 == 0)
-				rcancel()
-				if ctx.Err() != nil {
-					return
-				}
-				l.mu.Lock()
-				if err != nil {
-					l.failed = append(l.failed, time.Now().Format("15:04:05.000")+" "+err.Error())
-				} else {
-					l.ok++
-				}
-				l.mu.Unlock()
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-				}
-			}
-		})
-	}
-	return l
+	return &admissionLoad{devenv.StartAdmissionLoad(loadClient(t), "install-probe", workers, 20*time.Millisecond)}
 }
 
-func (l *admissionLoad) counts() (int, []string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.ok, slices.Clone(l.failed)
-}
+func (l *admissionLoad) counts() (int, []string) { return l.Counts() }
 
 // waitMore waits until n more requests were answered right.
 func (l *admissionLoad) waitMore(ctx context.Context, n int) error {
@@ -782,9 +710,7 @@ func (l *admissionLoad) waitMore(ctx context.Context, n int) error {
 // stop ends the stream and requires that no request got a wrong answer.
 func (l *admissionLoad) stop(t *testing.T, minOK int) {
 	t.Helper()
-	l.cancel()
-	l.wg.Wait()
-	ok, failed := l.counts()
+	ok, failed := l.Stop()
 	t.Logf("admission stream: %d right answers, %d wrong", ok, len(failed))
 	if len(failed) > 10 {
 		failed = append(failed[:10], fmt.Sprintf("... and %d more", len(failed)-10))
@@ -806,7 +732,7 @@ func waitServed(ctx context.Context, pod *localPod, roots []byte) (*x509.Certifi
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		got, err := servedCert(ctx, pod.WebhookPort, roots)
+		got, err := devenv.ServedCert(ctx, pod.WebhookPort, roots, serviceHost)
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -827,7 +753,7 @@ func stepServingRenewal(t *testing.T, in *install) {
 	rev := revision(t, ctx, servingName)
 
 	load := startLoad(t, 2)
-	defer load.cancel()
+	defer func() { _, _ = load.Stop() }()
 	require.NoError(t, load.waitMore(ctx, 10), "admissions before the renewal")
 	renew(t, ctx, servingName)
 	require.NoError(t, waitCertificateReady(ctx, servingName, rev))
@@ -862,7 +788,7 @@ func stepCARotation(t *testing.T, in *install) {
 	ctx := stepContext(t)
 	oldCA := in.ca
 	load := startLoad(t, 2)
-	defer load.cancel()
+	defer func() { _, _ = load.Stop() }()
 	require.NoError(t, load.waitMore(ctx, 10))
 
 	// 1.

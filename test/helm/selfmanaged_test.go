@@ -5,21 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +25,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -152,10 +148,10 @@ func TestSelfManagedInstall(t *testing.T) {
 	// Admission through TLS the API server verifies against the injected CA.
 	localize(t, ctx, c, pod.webhookPort)
 	require.NoError(t, waitFor(ctx, "admission through the webhook", func() (bool, string) {
-		if err := checkAdmission(ctx, c.Client, true); err != nil {
+		if err := devenv.CheckAdmission(ctx, c.Client, "helm-probe", true); err != nil {
 			return false, err.Error()
 		}
-		if err := checkAdmission(ctx, c.Client, false); err != nil {
+		if err := devenv.CheckAdmission(ctx, c.Client, "helm-probe", false); err != nil {
 			return false, err.Error()
 		}
 		return true, ""
@@ -165,8 +161,8 @@ func TestSelfManagedInstall(t *testing.T) {
 	// same CA; the caBundles stay as they are and no admission fails meanwhile.
 	before, err := caBundles(ctx, c)
 	require.NoError(t, err)
-	load := startLoad(c.Client)
-	require.NoError(t, load.waitMore(ctx, 10))
+	load := devenv.StartAdmissionLoad(c.Client, "helm-probe", 2, 0)
+	require.NoError(t, waitMore(ctx, load, 10))
 	forceNearExpiry(t, ctx, c, &secret)
 	var renewed *x509.Certificate
 	require.NoError(t, waitFor(ctx, "a new long-lived serving certificate", func() (bool, string) {
@@ -182,14 +178,14 @@ func TestSelfManagedInstall(t *testing.T) {
 		return time.Until(renewed.NotAfter) > 300*24*time.Hour, "not yet"
 	}))
 	require.NoError(t, waitFor(ctx, "the webhook serves it", func() (bool, string) {
-		served, err := servedCert(ctx, pod.webhookPort, ca)
+		served, err := devenv.ServedCert(ctx, pod.webhookPort, ca, serviceHost)
 		if err != nil {
 			return false, err.Error()
 		}
 		return served.SerialNumber.Cmp(renewed.SerialNumber) == 0, "still the old one"
 	}))
-	require.NoError(t, load.waitMore(ctx, 20))
-	ok, failed := load.stop()
+	require.NoError(t, waitMore(ctx, load, 20))
+	ok, failed := load.Stop()
 	t.Logf("admissions during the rotation: %d right, %d wrong", ok, len(failed))
 	assert.Empty(t, failed)
 	after, err := caBundles(ctx, c)
@@ -400,92 +396,6 @@ func localize(t *testing.T, ctx context.Context, c *cluster, port int) {
 	}
 }
 
-// checkAdmission makes one dry-run create of a Laminar api Deployment:
-// compliant, it must come back with HA defaults; with one replica, denied.
-func checkAdmission(ctx context.Context, c ctrlclient.Client, compliant bool) error {
-	replicas := int32(3)
-	if !compliant {
-		replicas = 1
-	}
-	labels := map[string]string{"app": "laminar-api"}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "helm-probe", Namespace: "default", Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "ghcr.io/laminar/laminar:probe"}}},
-			},
-		},
-	}
-	err := c.Create(ctx, d, ctrlclient.DryRunAll)
-	switch {
-	case compliant && err != nil:
-		return fmt.Errorf("compliant Deployment refused: %w", err)
-	case compliant && d.Spec.Template.Spec.Containers[0].StartupProbe == nil:
-		return fmt.Errorf("compliant Deployment admitted without HA defaults")
-	case !compliant && !devenv.DeniedByRule(err, "replicas-min"):
-		return fmt.Errorf("one-replica Deployment: want a [replicas-min] denial, got %v", err)
-	}
-	return nil
-}
-
-// load is a steady stream of admissions, each checked for the right answer.
-type load struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	ok     int
-	failed []string
-}
-
-func startLoad(c ctrlclient.Client) *load {
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &load{cancel: cancel}
-	for w := range 2 {
-		l.wg.Go(func() {
-			for i := w; ctx.Err() == nil; i++ {
-				rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
-				err := checkAdmission(rctx, c, i%2 == 0)
-				rcancel()
-				if ctx.Err() != nil {
-					return
-				}
-				l.mu.Lock()
-				if err != nil {
-					l.failed = append(l.failed, err.Error())
-				} else {
-					l.ok++
-				}
-				l.mu.Unlock()
-			}
-		})
-	}
-	return l
-}
-
-func (l *load) count() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.ok
-}
-
-func (l *load) waitMore(ctx context.Context, n int) error {
-	base := l.count()
-	return waitFor(ctx, fmt.Sprintf("%d more admissions", n), func() (bool, string) {
-		return l.count() >= base+n, strconv.Itoa(l.count() - base)
-	})
-}
-
-func (l *load) stop() (int, []string) {
-	l.cancel()
-	l.wg.Wait()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.ok, l.failed
-}
-
 // forceNearExpiry replaces the serving certificate in the Secret with one from
 // the same CA that ends in an hour, inside any renewBefore: what the Secret
 // would hold a year from now, without waiting for it.
@@ -551,20 +461,11 @@ func verify(t *testing.T, leaf *x509.Certificate, roots []byte) {
 	require.NoError(t, err)
 }
 
-// servedCert is the leaf the webhook presents, verified against roots as the
-// API server verifies it.
-func servedCert(ctx context.Context, port int, roots []byte) (*x509.Certificate, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(roots) {
-		return nil, fmt.Errorf("no roots")
-	}
-	d := tls.Dialer{Config: &tls.Config{RootCAs: pool, ServerName: serviceHost, MinVersion: tls.VersionTLS12}}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = conn.Close() }()
-	return conn.(*tls.Conn).ConnectionState().PeerCertificates[0], nil
+// waitMore waits until n more admissions of l were answered right.
+func waitMore(ctx context.Context, l *devenv.AdmissionLoad, n int) error {
+	base, _ := l.Counts()
+	return waitFor(ctx, fmt.Sprintf("%d more admissions", n), func() (bool, string) {
+		ok, _ := l.Counts()
+		return ok >= base+n, strconv.Itoa(ok - base)
+	})
 }
