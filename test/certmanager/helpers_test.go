@@ -3,14 +3,14 @@ package certmanager
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	certutil "k8s.io/client-go/util/cert"
 
 	"github.com/stretchr/testify/require"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
@@ -92,33 +92,9 @@ func eventually(ctx context.Context, timeout time.Duration, what string, cond fu
 	}
 }
 
-// parseCerts decodes every CERTIFICATE block in a PEM bundle.
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no certificate in PEM data")
-	}
-	return out, nil
-}
-
 func mustCerts(t *testing.T, data []byte) []*x509.Certificate {
 	t.Helper()
-	c, err := parseCerts(data)
+	c, err := certutil.ParseCertsPEM(data)
 	require.NoError(t, err)
 	return c
 }

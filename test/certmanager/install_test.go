@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/rest"
+	certutil "k8s.io/client-go/util/cert"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 
 	cmapiutil "github.com/cert-manager/cert-manager/pkg/api/util"
@@ -403,7 +404,7 @@ func shippedWebhooks() int {
 func waitCABundles(ctx context.Context, want ...[]byte) error {
 	var wantCerts []string
 	for _, w := range want {
-		cs, err := parseCerts(w)
+		cs, err := certutil.ParseCertsPEM(w)
 		if err != nil {
 			return err
 		}
@@ -424,7 +425,7 @@ func waitCABundles(ctx context.Context, want ...[]byte) error {
 			if len(b) == 0 {
 				return false, name + ": empty", nil
 			}
-			cs, err := parseCerts(b)
+			cs, err := certutil.ParseCertsPEM(b)
 			if err != nil {
 				return false, name + ": " + err.Error(), nil
 			}
@@ -728,7 +729,7 @@ func waitServed(ctx context.Context, pod *localPod, roots []byte) (*x509.Certifi
 		if err := suite.Client.Get(ctx, ctrlclient.ObjectKey{Namespace: namespace, Name: servingName}, s); err != nil {
 			return false, err.Error(), nil
 		}
-		want, err := parseCerts(s.Data["tls.crt"])
+		want, err := certutil.ParseCertsPEM(s.Data["tls.crt"])
 		if err != nil {
 			return false, err.Error(), nil
 		}

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	certutil "k8s.io/client-go/util/cert"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -170,7 +172,7 @@ func TestSelfManagedInstall(t *testing.T) {
 		if err := c.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: servingSecret}, &s); err != nil {
 			return false, err.Error()
 		}
-		got, err := parseCerts(s.Data["tls.crt"])
+		got, err := certutil.ParseCertsPEM(s.Data["tls.crt"])
 		if err != nil {
 			return false, err.Error()
 		}
@@ -426,29 +428,9 @@ func forceNearExpiry(t *testing.T, ctx context.Context, c *cluster, s *corev1.Se
 	require.NoError(t, c.Client.Update(ctx, &fresh))
 }
 
-func parseCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no certificate")
-	}
-	return out, nil
-}
-
 func parseCert(t *testing.T, data []byte) *x509.Certificate {
 	t.Helper()
-	cs, err := parseCerts(data)
+	cs, err := certutil.ParseCertsPEM(data)
 	require.NoError(t, err)
 	return cs[0]
 }
