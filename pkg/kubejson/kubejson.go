@@ -34,7 +34,19 @@ import (
 // server newer than this build sends fields the build has never heard of.
 // Malformed JSON and values of the wrong type give sigs.k8s.io/json's errors,
 // which are encoding/json's messages.
+//
+// JSON as the API server writes it — known fields only, each once — is decoded
+// in one pass of encoding/json/v2 (see exact); anything else the slow way,
+// which finds and names the problems.
 func Unmarshal(data []byte, v any) error {
+	if exact(data, v) {
+		return nil
+	}
+	return strictUnmarshal(data, v)
+}
+
+// strictUnmarshal is Unmarshal without its fast path.
+func strictUnmarshal(data []byte, v any) error {
 	strict, err := sigsjson.UnmarshalStrict(data, v, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
 	if err != nil {
 		return err

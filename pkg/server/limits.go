@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/metrics"
+	"github.com/laminar/ha-webhook/pkg/review"
 )
 
 // Timeouts of the webhook listener. The API server sends a review at once and
@@ -155,13 +155,7 @@ func (l *limiter) wrap(next http.Handler) http.Handler {
 		}
 		defer l.judge.Release(weight)
 
-		if len(body) == 0 {
-			// controller-runtime tells an empty body by NoBody.
-			r.Body = http.NoBody
-		} else {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		r.ContentLength = int64(len(body))
+		review.Hold(r, body)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/review"
 	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
@@ -139,11 +140,12 @@ func New(o Options) (*Server, error) {
 
 	// controller-runtime's webhook server is used only to register the handlers
 	// on our mux: it wraps each in its controller_runtime_webhook_* metrics.
-	// Serving, TLS and shutdown are ours (see Start).
+	// Serving, TLS and shutdown are ours (see Start); so is reading the review
+	// (pkg/review), for everything controller-runtime would read the same way.
 	reg := webhook.NewServer(webhook.Options{WebhookMux: s.mux})
 	handlers := Handlers(o)
 	for _, path := range Paths {
-		reg.Register(path, &admission.Webhook{Handler: handlers[path]})
+		reg.Register(path, &review.Handler{Webhook: &admission.Webhook{Handler: handlers[path]}})
 	}
 
 	s.health = &http.Server{Addr: o.HealthAddr, Handler: s.healthHandler(o.ReadyChecks), ReadHeaderTimeout: 5 * time.Second}

@@ -1,0 +1,162 @@
+// Package review serves an admission.Webhook with one decoding pass over the
+// AdmissionReview instead of controller-runtime's three.
+//
+// controller-runtime's admission.Webhook.ServeHTTP reads a review with the
+// runtime scheme's universal deserializer: a whole encoding/json pass to find
+// apiVersion and kind, a whole sigs.k8s.io/json pass to decode, and a syntax
+// check before each — half of what a webhook that answers at once spends per
+// request. Handler decodes the review as the API server writes it in one pass
+// of encoding/json/v2 and hands it to the same Webhook.Handle (panic recovery,
+// its metric, the request logger, the UID), and writes the answer as
+// admission.Webhook does. Any review that pass does not read exactly as
+// controller-runtime would — see Decode — goes to admission.Webhook.ServeHTTP
+// itself, so its answers, errors included, stay controller-runtime's.
+package review
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	admissionv1beta1 "k8s.io/api/admission/v1beta1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// Kind is the kind of every AdmissionReview.
+const Kind = "AdmissionReview"
+
+// The AdmissionReview versions the API server sends; a webhook configuration
+// names them in admissionReviewVersions, and the answer repeats the request's.
+var (
+	V1      = admissionv1.SchemeGroupVersion.WithKind(Kind)
+	V1beta1 = admissionv1beta1.SchemeGroupVersion.WithKind(Kind)
+)
+
+// envelope is an AdmissionReview as the API server sends one: apiVersion,
+// kind and the request, nothing else.
+type envelope struct {
+	APIVersion string                        `json:"apiVersion"`
+	Kind       string                        `json:"kind"`
+	Request    *admissionv1.AdmissionRequest `json:"request"`
+}
+
+// exact: names match case-sensitively (as sigs.k8s.io/json matches them), a
+// name written twice is an error (controller-runtime would take the last),
+// and so is a name the types do not have (it would ignore it; its apiVersion
+// and kind are even found case-insensitively). Invalid UTF-8, which it
+// replaces, is an error too. So whatever this pass accepts, controller-runtime
+// reads the same way.
+var exact = jsonv2.RejectUnknownMembers(true)
+
+// Decode reads body as controller-runtime's admission.Webhook reads it, in one
+// pass, and reports whether it could: ok is false for anything but a
+// well-formed JSON AdmissionReview of admission.k8s.io/v1 or v1beta1 with
+// apiVersion, kind and request only, each once, holding only fields
+// k8s.io/api knows, each once. gvk is the review's version, which the answer
+// must repeat.
+func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok bool) {
+	env := envelope{Request: &req.AdmissionRequest}
+	if jsonv2.Unmarshal(body, &env, exact) != nil || env.Kind != Kind {
+		return admission.Request{}, schema.GroupVersionKind{}, false
+	}
+	switch env.APIVersion {
+	case V1.GroupVersion().String():
+		gvk = V1
+	case V1beta1.GroupVersion().String():
+		gvk = V1beta1
+	default:
+		return admission.Request{}, schema.GroupVersionKind{}, false
+	}
+	if env.Request == nil {
+		// "request": null; controller-runtime leaves the request empty too.
+		req = admission.Request{}
+	}
+	return req, gvk, true
+}
+
+// Handler serves Webhook over HTTP (see the package doc).
+type Handler struct {
+	Webhook *admission.Webhook
+}
+
+// held is a request body read in whole before the handler runs (the server's
+// limiter does so), whose bytes Handler reads without copying them.
+type held struct {
+	*bytes.Reader
+	body []byte
+}
+
+func (held) Close() error { return nil }
+
+// Hold sets r's body to body, read already, so that Handler can decode it
+// where it is.
+func Hold(r *http.Request, body []byte) {
+	r.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		// controller-runtime tells an empty body by NoBody.
+		r.Body = http.NoBody
+		return
+	}
+	r.Body = held{Reader: bytes.NewReader(body), body: body}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, isHeld := r.Body.(held)
+	if !isHeld || r.Header.Get("Content-Type") != "application/json" {
+		h.Webhook.ServeHTTP(w, r)
+		return
+	}
+	req, gvk, ok := Decode(b.body)
+	if !ok {
+		h.Webhook.ServeHTTP(w, r)
+		return
+	}
+	ctx := r.Context()
+	if h.Webhook.WithContextFunc != nil {
+		ctx = h.Webhook.WithContextFunc(ctx, r)
+	}
+	log := logf.Log.WithName("admission")
+	if v := log.V(5); v.Enabled() {
+		h.logConstructor()(log, &req).V(5).Info("received request")
+	}
+	resp := h.Webhook.Handle(ctx, req)
+	Write(w, resp, gvk)
+}
+
+func (h *Handler) logConstructor() func(logr.Logger, *admission.Request) logr.Logger {
+	if h.Webhook.LogConstructor != nil {
+		return h.Webhook.LogConstructor
+	}
+	return admission.DefaultLogConstructor
+}
+
+// Write writes resp as an AdmissionReview of version gvk, as
+// admission.Webhook writes its answers: encoding/json, and when writing fails
+// (a broken connection), one attempt at a 500 answer.
+func Write(w io.Writer, resp admission.Response, gvk schema.GroupVersionKind) {
+	ar := admissionv1.AdmissionReview{Response: &resp.AdmissionResponse}
+	ar.SetGroupVersionKind(gvk)
+	log := logf.Log.WithName("admission")
+	if err := json.NewEncoder(w).Encode(ar); err != nil {
+		log.Error(err, "unable to encode and write the response")
+		serverError := admission.Errored(http.StatusInternalServerError, err)
+		if err = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{Response: &serverError.AdmissionResponse}); err != nil {
+			log.Error(err, "still unable to encode and write the InternalServerError response")
+		}
+		return
+	}
+	if v := log.V(5); v.Enabled() {
+		res := ar.Response
+		if res.Result != nil {
+			v = v.WithValues("code", res.Result.Code, "reason", res.Result.Reason, "message", res.Result.Message)
+		}
+		v.Info("wrote response", "requestID", res.UID, "allowed", res.Allowed)
+	}
+}
