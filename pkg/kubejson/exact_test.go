@@ -165,4 +165,3 @@ func FuzzExactAgreesWithStrict(f *testing.F) {
 		}
 	})
 }
-
