@@ -1,6 +1,7 @@
 package admit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -77,7 +78,7 @@ var mutateObject = mutate.Object
 func mutateWorkload(req admission.Request, w *workload.Workload) func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
 	return func(v *Verdict, p *policy.Policy, _ string, s rules.Situation) {
 		if req.Operation == admissionv1.Update {
-			s.Old = oldWorkload(req)
+			s.Old = oldWorkload(req, w)
 		}
 		res, err := mutateObject(w.Object(), req.Object.Raw, p, s)
 		if err != nil {
@@ -97,7 +98,7 @@ func validateWorkloadIn(c Config) workloadJudge {
 		return func(v *Verdict, p *policy.Policy, mode string, s rules.Situation) {
 			ctx := validate.Context{Mode: mode, Situation: s}
 			if req.Operation == admissionv1.Update {
-				ctx.Old = oldWorkload(req)
+				ctx.Old = oldWorkload(req, w)
 				if m, _ := p.MutateMode(namespaceLabels(s.Ctx, c.Namespaces, w.Meta.Namespace)); m != policy.MutateOff {
 					ctx.Pending = mutate.Pending(w, ctx.Old, p, s)
 				}
@@ -109,8 +110,14 @@ func validateWorkloadIn(c Config) workloadJudge {
 }
 
 // oldWorkload decodes the stored object of an UPDATE; nil when it is absent,
-// unreadable or was not a Laminar workload (then nothing is ratcheted).
-func oldWorkload(req admission.Request) *workload.Workload {
+// unreadable or was not a Laminar workload (then nothing is ratcheted). When it
+// is the written object byte for byte — a re-apply that changes nothing, as
+// GitOps controllers send on every sync — it is w, decoded already: nothing
+// judges or mutates either in place.
+func oldWorkload(req admission.Request, w *workload.Workload) *workload.Workload {
+	if len(req.OldObject.Raw) > 0 && bytes.Equal(req.OldObject.Raw, req.Object.Raw) {
+		return w
+	}
 	obj, err := workload.Decode(schema.GroupVersionKind(req.Kind), req.OldObject.Raw)
 	if err != nil {
 		return nil

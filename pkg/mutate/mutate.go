@@ -34,24 +34,26 @@ const AnnotationApplyDefaults = "ha.laminar.io/apply-defaults"
 // would change the template wait for the next change that rolls the pods anyway.
 func Defers(w, old *workload.Workload) bool {
 	return old != nil && w.Meta.Annotations[AnnotationApplyDefaults] != "true" &&
-		equality.Semantic.DeepEqual(*w.Template, *old.Template)
+		(w.Template == old.Template || equality.Semantic.DeepEqual(*w.Template, *old.Template))
 }
 
 // Apply runs every default rule for the workload, in catalog order, changing it in
 // place. It returns the IDs of the rules that changed something and of those an
 // exemption annotation, in force at s.Now, switched off.
 func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, exempted []string) {
-	applied, _, exempted = apply(w, p, s)
+	applied, _, exempted = apply(w, Defers(w, s.Old), p, s)
 	return applied, exempted
 }
 
 // apply is Apply on UPDATE too: where Defers holds, a rule that would change
 // the pod template is undone and listed in deferred; the rest still apply
 // (Deployment strategy rolls nothing).
-func apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, deferred, exempted []string) {
+//
+// defers is Defers(w, s.Old), which the caller may know cheaper (see Object).
+func apply(w *workload.Workload, defers bool, p *policy.Policy, s rules.Situation) (applied, deferred, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
 	var template *corev1.PodTemplateSpec
-	if Defers(w, s.Old) {
+	if defers {
 		template = w.Template.DeepCopy()
 	}
 	for r := range rules.Defaults() {
@@ -114,12 +116,14 @@ type Result struct {
 // The patch is the difference between two typed encodings, rooted in request, so
 // fields this build does not know are neither removed nor touched.
 func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situation) (Result, error) {
+	in, ok := workload.FromObject(obj)
 	out := obj.DeepCopyObject()
-	w, ok := workload.FromObject(out)
 	if !ok {
 		return Result{Object: out}, nil
 	}
-	applied, deferred, exempted := apply(w, p, s)
+	w, _ := workload.FromObject(out)
+	// Asked of the input, which s.Old may be (see Defers): its copy is equal.
+	applied, deferred, exempted := apply(w, Defers(in, s.Old), p, s)
 	return result(obj, out, request, applied, deferred, exempted)
 }
 
