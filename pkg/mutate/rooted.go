@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"gomodules.xyz/jsonpatch/v2"
 
 	"github.com/laminar/ha-webhook/pkg/kubejson"
@@ -199,9 +200,23 @@ func newDocument(raw []byte) (*document, error) {
 	d := &document{}
 	if first := bytes.TrimLeft(raw, " \t\r\n"); len(first) > 0 && first[0] == '{' {
 		d.decoded = map[string]any{}
-		return d, json.Unmarshal(raw, &d.members)
+		return d, decode(raw, &d.members)
 	}
-	return d, json.Unmarshal(raw, &d.whole)
+	return d, decode(raw, &d.whole)
+}
+
+// decode is json.Unmarshal into a fresh map or any, in one pass of
+// encoding/json/v2 when that reads raw the same way: no name twice (where
+// encoding/json takes the last) and valid UTF-8 (which it replaces). Both give
+// the same types, float64 numbers included. Anything else encoding/json
+// decodes, with its own messages.
+func decode[T any](raw []byte, v *T) error {
+	if jsonv2.Unmarshal(raw, v) == nil {
+		return nil
+	}
+	var zero T
+	*v = zero
+	return json.Unmarshal(raw, v)
 }
 
 // walk follows tokens as far as the decoded document has them: an object's
@@ -217,7 +232,7 @@ func (d *document) walk(tokens []string) (int, any, error) {
 			if !ok {
 				return 0, nil, nil
 			}
-			if err := json.Unmarshal(raw, &v); err != nil {
+			if err := decode(raw, &v); err != nil {
 				return 0, nil, err
 			}
 			d.decoded[tokens[0]] = v
