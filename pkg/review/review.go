@@ -20,9 +20,11 @@ import (
 	"net/http"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionv1beta1 "k8s.io/api/admission/v1beta1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -60,9 +62,12 @@ var exact = jsonv2.RejectUnknownMembers(true)
 // apiVersion, kind and request only, each once, holding only fields
 // k8s.io/api knows, each once. gvk is the review's version, which the answer
 // must repeat.
+//
+// The object and oldObject the request carries are body's own bytes, not
+// copies: body must outlive the request and not change.
 func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok bool) {
 	env := envelope{Request: &req.AdmissionRequest}
-	if jsonv2.Unmarshal(body, &env, exact) != nil || env.Kind != Kind {
+	if jsonv2.Unmarshal(body, &env, exact, inPlace(body)) != nil || env.Kind != Kind {
 		return admission.Request{}, schema.GroupVersionKind{}, false
 	}
 	switch env.APIVersion {
@@ -78,6 +83,29 @@ func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok
 		req = admission.Request{}
 	}
 	return req, gvk, true
+}
+
+// inPlace reads a runtime.RawExtension as its UnmarshalJSON does — the
+// value's bytes, nothing for null — without copying them out of body: the
+// object and oldObject are most of a review.
+func inPlace(body []byte) jsonv2.Options {
+	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, re *runtime.RawExtension) error {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		if v.Kind() == 'n' {
+			return nil
+		}
+		end := dec.InputOffset()
+		start := end - int64(len(v))
+		if start < 0 || end > int64(len(body)) || !bytes.Equal(body[start:end], v) {
+			re.Raw = bytes.Clone(v) // not where the offsets say: never guess
+			return nil
+		}
+		re.Raw = body[start:end:end]
+		return nil
+	}))
 }
 
 // Handler serves Webhook over HTTP (see the package doc).

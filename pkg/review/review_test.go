@@ -189,6 +189,9 @@ func TestDecodeKeepsTheObjectsBytes(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, `{ "b" : [1, 2],"a":"\u00e9"}`, string(req.Object.Raw))
 	assert.Nil(t, req.OldObject.Raw)
+	at := bytes.Index(body, req.Object.Raw)
+	assert.Same(t, &body[at], &req.Object.Raw[0], "the body's own bytes")
+	assert.Equal(t, len(req.Object.Raw), cap(req.Object.Raw), "an append cannot write into the body")
 }
 
 type failingWriter struct {
