@@ -5,6 +5,7 @@ package mutate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -159,23 +160,62 @@ func result(obj, out runtime.Object, request []byte, applied, deferred, exempted
 	if len(applied) == 0 {
 		return Result{Object: out, Exempted: exempted, Deferred: deferred}, nil
 	}
-	before, after, err := encodePair(obj, out)
+	patch, mutated, err := diff(obj, out)
 	if err != nil {
 		return Result{}, err
-	}
-	patch, err := jsonpatch.CreatePatch(before, after)
-	if err != nil {
-		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
 	if request == nil {
 		if request, err = json.Marshal(obj); err != nil {
 			return Result{}, fmt.Errorf("encode object: %w", err)
 		}
 	}
-	if patch, err = rootPatch(request, after, patch); err != nil {
+	if patch, err = rootPatch(request, mutated, patch); err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
 	return Result{Object: out, Applied: applied, Exempted: exempted, Deferred: deferred, Patch: patch}, nil
+}
+
+// diff is jsonpatch.CreatePatch between the encodings encodePair gives, and
+// the encoding of out's side, for rootPatch, when it needs it. When only the
+// spec changed it is computed on the typed specs (typedPatch), which encodes
+// and decodes only what changed.
+func diff(obj, out runtime.Object) ([]jsonpatch.Operation, func() ([]byte, error), error) {
+	if bs, as := specs(obj, out); bs != nil {
+		ops, err := typedPatch(bs, as, "/spec")
+		switch {
+		case err == nil:
+			return ops, func() ([]byte, error) { return specDocument(as) }, nil
+		case !errors.Is(err, errUntyped):
+			return nil, nil, fmt.Errorf("compute patch: %w", err)
+		}
+	}
+	before, after, err := encodePair(obj, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	ops, err := jsonpatch.CreatePatch(before, after)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compute patch: %w", err)
+	}
+	return ops, func() ([]byte, error) { return after, nil }, nil
+}
+
+// specs are the specs of obj and out when a Deployment or StatefulSet changed
+// in its spec only; else nil.
+func specs(obj, out runtime.Object) (before, after any) {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		m := out.(*appsv1.Deployment)
+		if o.TypeMeta == m.TypeMeta && reflect.DeepEqual(o.ObjectMeta, m.ObjectMeta) && reflect.DeepEqual(o.Status, m.Status) {
+			return &o.Spec, &m.Spec
+		}
+	case *appsv1.StatefulSet:
+		m := out.(*appsv1.StatefulSet)
+		if o.TypeMeta == m.TypeMeta && reflect.DeepEqual(o.ObjectMeta, m.ObjectMeta) && reflect.DeepEqual(o.Status, m.Status) {
+			return &o.Spec, &m.Spec
+		}
+	}
+	return nil, nil
 }
 
 // encodePair returns the two encodings the patch is computed between. Default
@@ -186,19 +226,7 @@ func result(obj, out runtime.Object, request []byte, applied, deferred, exempted
 // the object — is neither encoded twice nor decoded twice by the diff. Otherwise
 // they are the whole objects.
 func encodePair(obj, out runtime.Object) (before, after []byte, err error) {
-	var bs, as any
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		m := out.(*appsv1.Deployment)
-		if o.TypeMeta == m.TypeMeta && reflect.DeepEqual(o.ObjectMeta, m.ObjectMeta) && reflect.DeepEqual(o.Status, m.Status) {
-			bs, as = &o.Spec, &m.Spec
-		}
-	case *appsv1.StatefulSet:
-		m := out.(*appsv1.StatefulSet)
-		if o.TypeMeta == m.TypeMeta && reflect.DeepEqual(o.ObjectMeta, m.ObjectMeta) && reflect.DeepEqual(o.Status, m.Status) {
-			bs, as = &o.Spec, &m.Spec
-		}
-	}
+	bs, as := specs(obj, out)
 	if bs == nil {
 		if before, err = json.Marshal(obj); err != nil {
 			return nil, nil, fmt.Errorf("encode object: %w", err)

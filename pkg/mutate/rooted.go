@@ -23,7 +23,9 @@ import (
 //
 // The request is not decoded whole, only the top-level members the operations'
 // paths go into (see document).
-func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
+//
+// mutated gives the mutated side's encoding, asked for only when a parent is missing.
+func rootPatch(request []byte, mutated func() ([]byte, error), ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
 	doc, err := newDocument(request)
 	if err != nil {
 		return nil, fmt.Errorf("request object: %w", err)
@@ -53,7 +55,11 @@ func rootPatch(request, mutated []byte, ops []jsonpatch.JsonPatchOperation) ([]j
 		}
 		if after == nil {
 			// Read only when needed: a request from the API server has every parent.
-			if after, err = newDocument(mutated); err != nil {
+			m, err := mutated()
+			if err != nil {
+				return nil, fmt.Errorf("mutated object: %w", err)
+			}
+			if after, err = newDocument(m); err != nil {
 				return nil, fmt.Errorf("mutated object: %w", err)
 			}
 		}
