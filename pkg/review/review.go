@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -67,7 +68,7 @@ var exact = jsonv2.RejectUnknownMembers(true)
 // copies: body must outlive the request and not change.
 func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok bool) {
 	env := envelope{Request: &req.AdmissionRequest}
-	if jsonv2.Unmarshal(body, &env, exact, inPlace(body)) != nil || env.Kind != Kind {
+	if jsonv2.Unmarshal(body, &env, exact, inPlace) != nil || env.Kind != Kind {
 		return admission.Request{}, schema.GroupVersionKind{}, false
 	}
 	switch env.APIVersion {
@@ -80,32 +81,44 @@ func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok
 	}
 	if env.Request == nil {
 		// "request": null; controller-runtime leaves the request empty too.
-		req = admission.Request{}
+		return admission.Request{}, gvk, true
+	}
+	for _, raw := range []*[]byte{&req.Object.Raw, &req.OldObject.Raw, &req.Options.Raw} {
+		if *raw == nil {
+			continue
+		}
+		if !within(*raw, body) {
+			return admission.Request{}, schema.GroupVersionKind{}, false
+		}
+		*raw = (*raw)[:len(*raw):len(*raw)] // an append cannot write into the body
 	}
 	return req, gvk, true
 }
 
 // inPlace reads a runtime.RawExtension as its UnmarshalJSON does — the
-// value's bytes, nothing for null — without copying them out of body: the
-// object and oldObject are most of a review.
-func inPlace(body []byte) jsonv2.Options {
-	return jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, re *runtime.RawExtension) error {
-		v, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		if v.Kind() == 'n' {
-			return nil
-		}
-		end := dec.InputOffset()
-		start := end - int64(len(v))
-		if start < 0 || end > int64(len(body)) || !bytes.Equal(body[start:end], v) {
-			re.Raw = bytes.Clone(v) // not where the offsets say: never guess
-			return nil
-		}
-		re.Raw = body[start:end:end]
-		return nil
-	}))
+// value's bytes, nothing for null — without copying them: the object and
+// oldObject are most of a review. Decoding from a byte slice, the decoder
+// hands out values within it; Decode checks that they are (within), and
+// reads nothing a decoder might have handed out of its own buffer.
+var inPlace = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, re *runtime.RawExtension) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if v.Kind() != 'n' {
+		re.Raw = v
+	}
+	return nil
+}))
+
+// within reports whether sub lies in b's memory. Only addresses are compared
+// (Go does not move heap objects); nothing is read or written through them.
+func within(sub, b []byte) bool {
+	if len(sub) == 0 || len(b) == 0 {
+		return false
+	}
+	s, lo := uintptr(unsafe.Pointer(unsafe.SliceData(sub))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return s >= lo && s+uintptr(len(sub)) <= lo+uintptr(len(b))
 }
 
 // Handler serves Webhook over HTTP (see the package doc).
