@@ -200,37 +200,24 @@ func diffEncoded(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) er
 
 // add is an "add" of v's encoding at path.
 func add(v reflect.Value, path string, ops *[]jsonpatch.Operation) error {
-	val, err := asDecoded(v)
-	if err != nil {
-		return err
-	}
-	*ops = append(*ops, jsonpatch.NewOperation("add", path, val))
-	return nil
+	return encodedOp("add", v, path, ops)
 }
 
 // replace is a "replace" with v's encoding at path.
 func replace(v reflect.Value, path string, ops *[]jsonpatch.Operation) error {
-	val, err := asDecoded(v)
+	return encodedOp("replace", v, path, ops)
+}
+
+// encodedOp is an operation whose value is v's encoding, as it is: it is what
+// CreatePatch's value encodes to, members in the struct's order instead of
+// sorted, and is not decoded only to be encoded again into the answer.
+func encodedOp(op string, v reflect.Value, path string, ops *[]jsonpatch.Operation) error {
+	js, err := encode(v)
 	if err != nil {
 		return err
 	}
-	*ops = append(*ops, jsonpatch.NewOperation("replace", path, val))
+	*ops = append(*ops, jsonpatch.NewOperation(op, path, json.RawMessage(js)))
 	return nil
-}
-
-// asDecoded is v encoded and decoded as CreatePatch decodes its documents.
-func asDecoded(v reflect.Value) (any, error) {
-	js, err := encode(v)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	var out any
-	if err := dec.Decode(&out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // encode is v's encoding as part of the document: encoding/json calls a
