@@ -26,11 +26,11 @@ import (
 // encodes it — an omitzero or ",string" option, an inline field that clashes
 // with another — and the caller diffs the encodings instead.
 func typedPatch(a, b any, path string) ([]jsonpatch.Operation, error) {
-	var ops []jsonpatch.Operation
-	if err := diffValues(reflect.ValueOf(a), reflect.ValueOf(b), path, &ops); err != nil {
+	d := differ{path: []byte(path)}
+	if err := d.values(reflect.ValueOf(a), reflect.ValueOf(b)); err != nil {
 		return nil, err
 	}
-	return ops, nil
+	return d.ops, nil
 }
 
 var errUntyped = errors.New("not diffed on the typed values")
@@ -46,10 +46,40 @@ func encodesItself(t reflect.Type) bool {
 		t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)
 }
 
-func diffValues(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) error {
+// differ walks two values, the JSON pointer of where it is in path (a string
+// is made of it only for an operation), the operations in ops.
+type differ struct {
+	path []byte
+	ops  []jsonpatch.Operation
+}
+
+// push appends a reference token to the path; pop(n) takes the path back to n.
+func (d *differ) push(token string) int {
+	n := len(d.path)
+	d.path = append(d.path, '/')
+	if strings.ContainsAny(token, "~/") {
+		token = tokenEscaper.Replace(token)
+	}
+	d.path = append(d.path, token...)
+	return n
+}
+
+func (d *differ) pushIndex(i int) int {
+	n := len(d.path)
+	d.path = strconv.AppendInt(append(d.path, '/'), int64(i), 10)
+	return n
+}
+
+func (d *differ) pop(n int) { d.path = d.path[:n] }
+
+func (d *differ) op(op string, value any) {
+	d.ops = append(d.ops, jsonpatch.NewOperation(op, string(d.path), value))
+}
+
+func (d *differ) values(a, b reflect.Value) error {
 	t := a.Type()
 	if encodesItself(t) {
-		return diffEncoded(a, b, path, ops)
+		return d.encoded(a, b)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -58,9 +88,9 @@ func diffValues(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) err
 			return nil
 		case a.IsNil() || b.IsNil():
 			// null against a value: the types differ, CreatePatch replaces.
-			return replace(b, path, ops)
+			return d.encodedOp("replace", b)
 		}
-		return diffValues(a.Elem(), b.Elem(), path, ops)
+		return d.values(a.Elem(), b.Elem())
 	case reflect.Struct:
 		fs, err := jsonFields(t)
 		if err != nil {
@@ -69,78 +99,91 @@ func diffValues(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) err
 		for _, f := range fs {
 			av, bv := a.FieldByIndex(f.index), b.FieldByIndex(f.index)
 			ap, bp := !f.omitted(av), !f.omitted(bv)
-			p := path + "/" + escapeToken(f.name)
+			if !ap && !bp {
+				continue
+			}
+			n := d.push(f.name)
 			switch {
-			case !ap && !bp:
 			case !ap:
-				if err := add(bv, p, ops); err != nil {
-					return err
-				}
+				err = d.encodedOp("add", bv)
 			case !bp:
-				*ops = append(*ops, jsonpatch.NewOperation("remove", p, nil))
+				d.op("remove", nil)
 			default:
-				if err := diffValues(av, bv, p, ops); err != nil {
-					return err
-				}
+				err = d.values(av, bv)
+			}
+			d.pop(n)
+			if err != nil {
+				return err
 			}
 		}
 		return nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return diffEncoded(a, b, path, ops) // base64
+			return d.encoded(a, b) // base64
 		}
 		switch {
 		case a.IsNil() && b.IsNil():
 			return nil
 		case a.IsNil() || b.IsNil():
-			return replace(b, path, ops) // null against an array
+			return d.encodedOp("replace", b) // null against an array
 		}
-		n := min(a.Len(), b.Len())
-		for i := a.Len() - 1; i >= n; i-- {
-			*ops = append(*ops, jsonpatch.NewOperation("remove", path+"/"+strconv.Itoa(i), nil))
+		common := min(a.Len(), b.Len())
+		for i := a.Len() - 1; i >= common; i-- {
+			n := d.pushIndex(i)
+			d.op("remove", nil)
+			d.pop(n)
 		}
-		for i := n; i < b.Len(); i++ {
-			if err := add(b.Index(i), path+"/"+strconv.Itoa(i), ops); err != nil {
+		for i := common; i < b.Len(); i++ {
+			n := d.pushIndex(i)
+			err := d.encodedOp("add", b.Index(i))
+			d.pop(n)
+			if err != nil {
 				return err
 			}
 		}
-		for i := range n {
-			if err := diffValues(a.Index(i), b.Index(i), path+"/"+strconv.Itoa(i), ops); err != nil {
+		for i := range common {
+			n := d.pushIndex(i)
+			err := d.values(a.Index(i), b.Index(i))
+			d.pop(n)
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String || encodesItself(t.Key()) {
-			return diffEncoded(a, b, path, ops)
+			return d.encoded(a, b)
 		}
 		switch {
 		case a.IsNil() && b.IsNil():
 			return nil
 		case a.IsNil() || b.IsNil():
-			return replace(b, path, ops) // null against an object
+			return d.encodedOp("replace", b) // null against an object
 		}
 		it := b.MapRange()
 		for it.Next() {
-			if !utf8.ValidString(it.Key().String()) {
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
 				return errUntyped // encoding/json mends it
 			}
-			p := path + "/" + escapeToken(it.Key().String())
-			av := a.MapIndex(it.Key())
-			if !av.IsValid() {
-				if err := add(it.Value(), p, ops); err != nil {
-					return err
-				}
-				continue
+			n := d.push(k)
+			var err error
+			if av := a.MapIndex(it.Key()); av.IsValid() {
+				err = d.values(av, it.Value())
+			} else {
+				err = d.encodedOp("add", it.Value())
 			}
-			if err := diffValues(av, it.Value(), p, ops); err != nil {
+			d.pop(n)
+			if err != nil {
 				return err
 			}
 		}
 		it = a.MapRange()
 		for it.Next() {
 			if !b.MapIndex(it.Key()).IsValid() {
-				*ops = append(*ops, jsonpatch.NewOperation("remove", path+"/"+escapeToken(it.Key().String()), nil))
+				n := d.push(it.Key().String())
+				d.op("remove", nil)
+				d.pop(n)
 			}
 		}
 		return nil
@@ -148,34 +191,34 @@ func diffValues(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) err
 		switch {
 		case a.String() == b.String():
 		case !utf8.ValidString(b.String()):
-			return replace(b, path, ops) // encoding/json mends it
+			return d.encodedOp("replace", b) // encoding/json mends it
 		default:
-			*ops = append(*ops, jsonpatch.NewOperation("replace", path, b.String()))
+			d.op("replace", b.String())
 		}
 		return nil
 	case reflect.Bool:
 		if a.Bool() != b.Bool() {
-			*ops = append(*ops, jsonpatch.NewOperation("replace", path, b.Bool()))
+			d.op("replace", b.Bool())
 		}
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if a.Int() != b.Int() {
-			*ops = append(*ops, jsonpatch.NewOperation("replace", path, json.Number(strconv.FormatInt(b.Int(), 10))))
+			d.op("replace", json.Number(strconv.FormatInt(b.Int(), 10)))
 		}
 		return nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if a.Uint() != b.Uint() {
-			*ops = append(*ops, jsonpatch.NewOperation("replace", path, json.Number(strconv.FormatUint(b.Uint(), 10))))
+			d.op("replace", json.Number(strconv.FormatUint(b.Uint(), 10)))
 		}
 		return nil
 	}
 	// Floats, interfaces, arrays: as encoded.
-	return diffEncoded(a, b, path, ops)
+	return d.encoded(a, b)
 }
 
-// diffEncoded is jsonpatch.CreatePatch over the encodings of a and b, its
-// paths put under path.
-func diffEncoded(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) error {
+// encoded is jsonpatch.CreatePatch over the encodings of a and b, its paths
+// put under the differ's.
+func (d *differ) encoded(a, b reflect.Value) error {
 	ja, err := encode(a)
 	if err != nil {
 		return err
@@ -192,31 +235,21 @@ func diffEncoded(a, b reflect.Value, path string, ops *[]jsonpatch.Operation) er
 		return err
 	}
 	for _, op := range sub {
-		op.Path = path + op.Path
-		*ops = append(*ops, op)
+		op.Path = string(d.path) + op.Path
+		d.ops = append(d.ops, op)
 	}
 	return nil
-}
-
-// add is an "add" of v's encoding at path.
-func add(v reflect.Value, path string, ops *[]jsonpatch.Operation) error {
-	return encodedOp("add", v, path, ops)
-}
-
-// replace is a "replace" with v's encoding at path.
-func replace(v reflect.Value, path string, ops *[]jsonpatch.Operation) error {
-	return encodedOp("replace", v, path, ops)
 }
 
 // encodedOp is an operation whose value is v's encoding, as it is: it is what
 // CreatePatch's value encodes to, members in the struct's order instead of
 // sorted, and is not decoded only to be encoded again into the answer.
-func encodedOp(op string, v reflect.Value, path string, ops *[]jsonpatch.Operation) error {
+func (d *differ) encodedOp(op string, v reflect.Value) error {
 	js, err := encode(v)
 	if err != nil {
 		return err
 	}
-	*ops = append(*ops, jsonpatch.NewOperation(op, path, json.RawMessage(js)))
+	d.op(op, json.RawMessage(js))
 	return nil
 }
 
@@ -230,13 +263,6 @@ func encode(v reflect.Value) ([]byte, error) {
 }
 
 var tokenEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
-func escapeToken(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return tokenEscaper.Replace(s)
-}
 
 // jsonField is a struct field as encoding/json encodes it.
 type jsonField struct {
