@@ -95,7 +95,9 @@ func Pending(w, old *workload.Workload, p *policy.Policy, s rules.Situation) *wo
 
 // Result is a mutation of one object.
 type Result struct {
-	// Object is the mutated copy; the input is never changed.
+	// Object is the mutated copy; the input is never changed. A workload's
+	// copy shares the input's metadata and status, which no default writes:
+	// change them on a DeepCopy.
 	Object runtime.Object
 	// Applied lists the rules that set something.
 	Applied []string
@@ -118,14 +120,32 @@ type Result struct {
 // fields this build does not know are neither removed nor touched.
 func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situation) (Result, error) {
 	in, ok := workload.FromObject(obj)
-	out := obj.DeepCopyObject()
 	if !ok {
-		return Result{Object: out}, nil
+		return Result{Object: obj.DeepCopyObject()}, nil
 	}
+	out := specCopy(obj)
 	w, _ := workload.FromObject(out)
 	// Asked of the input, which s.Old may be (see Defers): its copy is equal.
 	applied, deferred, exempted := apply(w, Defers(in, s.Old), p, s)
 	return result(obj, out, request, applied, deferred, exempted)
+}
+
+// specCopy is a Deployment or StatefulSet with its own copy of the spec, where
+// default rules write; metadata and status it shares with obj, read only
+// (half of what an API server sends is metadata: managedFields, the
+// last-applied annotation).
+func specCopy(obj runtime.Object) runtime.Object {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		c := *o
+		o.Spec.DeepCopyInto(&c.Spec)
+		return &c
+	case *appsv1.StatefulSet:
+		c := *o
+		o.Spec.DeepCopyInto(&c.Spec)
+		return &c
+	}
+	return obj.DeepCopyObject()
 }
 
 // Related fills the defaults of an object of kind that routes to targets (an

@@ -167,3 +167,20 @@ func TestTypedPatchGivesUpOnWhatItDoesNotFollow(t *testing.T) {
 	assert.ErrorIs(t, err, errUntyped)
 	assert.Nil(t, ops)
 }
+
+// Object MUST leave its input as it was, metadata and spec, though the
+// mutated copy shares the input's metadata.
+func TestObjectLeavesTheInputAsItWas(t *testing.T) {
+	for _, f := range []string{"api-minimal.yaml", "controller-minimal.yaml"} {
+		raw, err := os.ReadFile(filepath.Join("../../test/testdata/mutate", f))
+		require.NoError(t, err)
+		obj, _, err := manifest.Decode(raw)
+		require.NoError(t, err)
+		was := obj.DeepCopyObject()
+		res, err := Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
+		require.NoError(t, err)
+		require.NotEmpty(t, res.Patch, f)
+		assert.Equal(t, was, obj, f)
+		assert.NotEqual(t, was, res.Object, f)
+	}
+}
