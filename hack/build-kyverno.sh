@@ -5,8 +5,8 @@
 # measurement in docs/performance.md. No test of the main module needs it.
 #
 # It is a no-op when bin/.kyverno.stamp records the same go.mod/go.sum, Go
-# version and build recipe and the binary exists. A cold build takes about six
-# minutes on a 2-core machine (docs/performance.md).
+# version and build recipe and the binary exists. The cold build time is in
+# docs/performance.md ("Side by side with Kyverno").
 #
 # Environment:
 #   FORCE=1   rebuild even if the stamp matches
