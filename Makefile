@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane helm test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload
+.PHONY: all build controlplane helm kyverno load-peers test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -23,6 +23,11 @@ controlplane:
 ## helm: Helm (the version tools/helm pins) built from the Go module proxy into bin/helm (no-op when built)
 helm:
 	bash hack/build-helm.sh
+
+## kyverno: Kyverno's admission controller (the version tools/kyverno pins) built from the Go module proxy into
+## bin/kyverno (no-op when built); only load-peers runs it, no test needs it
+kyverno:
+	bash hack/build-kyverno.sh
 
 ## test: formatting, vet, golangci-lint, the race detector over the unit packages, a short run of
 ## every fuzz target, then unit, reliability, e2e and install tests against a real API server
@@ -60,6 +65,11 @@ load:
 ## load-e2e: the same plus end to end through kube-apiserver
 load-e2e: controlplane
 	go run ./test/load -e2e $(ARGS)
+
+## load-peers: end to end through kube-apiserver, side by side: no webhook, the no-op, ours, Kyverno (a ClusterPolicy
+## doing the same job, checked to reach our verdicts first) and a ValidatingAdmissionPolicy (ARGS="-e2e-requests 1000")
+load-peers: controlplane kyverno
+	go run ./test/load -handler=false -e2e -kyverno-binary $(BIN)/kyverno $(ARGS)
 
 ## cachemem: the cluster cache's memory with many large Deployments, before and after slimming (ARGS="-n 2500")
 cachemem: controlplane

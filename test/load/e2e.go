@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -66,6 +67,7 @@ type e2eVariant struct {
 	namespace string
 	objects   []client.Object
 	baseline  string // the variant this one's overhead is measured against
+	webhook   string // the process answering its webhook calls (peers table); "" for none
 	lat       []time.Duration
 }
 
@@ -122,11 +124,28 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	defer noop.Stop()
 	variants := []*e2eVariant{
 		{name: "none, minimal", namespace: nsNone, objects: minimal},
-		{name: "no-op webhook, minimal", namespace: nsNoop, objects: minimal, baseline: "none, minimal"},
-		{name: "laminar, minimal", namespace: nsWebhook, objects: minimal, baseline: "none, minimal"},
+		{name: "no-op webhook, minimal", namespace: nsNoop, objects: minimal, baseline: "none, minimal", webhook: procNoop},
+		{name: "laminar, minimal", namespace: nsWebhook, objects: minimal, baseline: "none, minimal", webhook: procLaminar},
 		{name: "none, compliant", namespace: nsNone, objects: compliant},
-		{name: "no-op webhook, compliant", namespace: nsNoop, objects: compliant, baseline: "none, compliant"},
-		{name: "laminar, compliant", namespace: nsWebhook, objects: compliant, baseline: "none, compliant"},
+		{name: "no-op webhook, compliant", namespace: nsNoop, objects: compliant, baseline: "none, compliant", webhook: procNoop},
+		{name: "laminar, compliant", namespace: nsWebhook, objects: compliant, baseline: "none, compliant", webhook: procLaminar},
+	}
+	var kyvernoMetrics func() (string, error)
+	pids := map[string]int{
+		procAPIServer: childNamed(filepath.Join(env.AssetsDir, "kube-apiserver")),
+		procLaminar:   childNamed(env.WebhookBinary),
+		procNoop:      noop.PID(),
+	}
+	if c.KyvernoBinary != "" {
+		kv, err := kyvernoPhase(ctx, c, env, tmp, off, nsWebhook, minimal[0], out, logf)
+		if err != nil {
+			return err
+		}
+		defer kv.Stop()
+		pids[procKyverno] = kv.PID()
+		kyvernoMetrics = kv.metrics
+		variants = slices.Insert(variants, 3, &e2eVariant{name: "kyverno, minimal", namespace: kv.namespace, objects: minimal, baseline: "none, minimal", webhook: procKyverno})
+		variants = append(variants, &e2eVariant{name: "kyverno, compliant", namespace: kv.namespace, objects: compliant, baseline: "none, compliant", webhook: procKyverno})
 	}
 	if c.E2EVAP {
 		vapNS := map[string]string{vapLabel: "on"}
@@ -164,14 +183,23 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	}
 	fmt.Fprintf(out, "\nend to end: server-side dry-run creates through kube-apiserver %s, one at a time, %d per variant and run (interleaved in blocks of %d), api Deployment and controller StatefulSet alternating\n",
 		apiserverVersion(env), c.E2ERequests, e2eBlock)
+	meter := newCPUMeter(pids)
+	if c.KyvernoBinary != "" {
+		fmt.Fprintf(out, "processes measured: %s\n", peersSummary(pids))
+	}
 	var runs []e2eRun
 	for run := 0; run < c.Repeat; run++ {
+		meter.reset()
 		logf("load: e2e: run %d: %d dry-run creates per variant, %d variants", run+1, c.E2ERequests, len(variants))
 		// Ours is scraped as a Prometheus would, with a token (devenv runs it with
 		// cluster access, so /metrics is authenticated); the no-op has no cluster.
 		ours := func() (string, error) { return env.Metrics(ctx) }
 		theirs := func() (string, error) { return plainMetrics(noop.MetricsPort) }
 		oursBefore, noopBefore := scrapeLatency(ours), scrapeLatency(theirs)
+		var kyvernoBefore string
+		if kyvernoMetrics != nil {
+			kyvernoBefore, _ = kyvernoMetrics()
+		}
 		start := time.Now()
 		for _, v := range variants {
 			v.lat = v.lat[:0]
@@ -180,6 +208,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 			n := min(e2eBlock, c.E2ERequests-done)
 			for k := range variants {
 				v := variants[(k+round)%len(variants)]
+				before := meter.snapshot()
 				for i := 0; i < n; i++ {
 					lat, err := dryRunCreate(ctx, env, v, done+i)
 					if err != nil {
@@ -187,6 +216,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 					}
 					v.lat = append(v.lat, lat)
 				}
+				meter.charge(v.name, before)
 			}
 			done += n
 		}
@@ -206,6 +236,19 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 		fmt.Fprintf(out, "run %d\n", run+1)
 		if err := printE2E(out, r); err != nil {
 			return err
+		}
+		if c.KyvernoBinary != "" {
+			baseline := map[string]string{}
+			for _, v := range variants {
+				baseline[v.name] = v.baseline
+			}
+			fmt.Fprintf(out, "side by side, run %d (machine: %s)\n", run+1, machine())
+			if err := PrintPeers(out, peerRows(variants, meter, readMemories(pids)), baseline); err != nil {
+				return err
+			}
+			kyvernoAfter, _ := kyvernoMetrics()
+			fmt.Fprintln(out, insideKyverno(kyvernoBefore, kyvernoAfter))
+			fmt.Fprintln(out)
 		}
 	}
 	if len(runs) > 1 {

@@ -19,7 +19,9 @@
 // (VmHWM) and the ratios ours/no-op. With -e2e it then starts a real
 // kube-apiserver and etcd with the webhook installed (internal/devenv) and
 // measures server-side dry-run creates with no webhook, with ours and with a
-// ValidatingAdmissionPolicy (see e2e.go).
+// ValidatingAdmissionPolicy (see e2e.go); with -kyverno-binary also with
+// Kyverno's admission controller running a ClusterPolicy that does the same
+// job, after checking that it reaches the same verdicts (kyverno.go, verdict.go).
 //
 // Every figure is printed, none is asserted. All traffic goes to 127.0.0.1, and
 // every phase is bounded in time and in requests (see the caps on the flags).
@@ -71,6 +73,10 @@ type Config struct {
 	E2E         bool
 	E2ERequests int
 	E2EVAP      bool
+	// KyvernoBinary, when set, adds Kyverno's admission controller to the e2e
+	// phase (the peers table; see kyverno.go), with the ClusterPolicy at
+	// KyvernoPolicy (relative to RepoRoot unless absolute).
+	KyvernoBinary, KyvernoPolicy string
 	// WebhookBinary and NoopBinary skip the build when set.
 	WebhookBinary, NoopBinary string
 	// ServerEnv is added to both servers' environment (GOGC=200, GOMAXPROCS=1, ...).
@@ -107,6 +113,8 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&c.E2E, "e2e", false, "also measure end to end through a real kube-apiserver (needs bin/k8s: make controlplane)")
 	fs.IntVar(&c.E2ERequests, "e2e-requests", 500, fmt.Sprintf("e2e: dry-run creates per variant (1..%d)", maxE2ERequests))
 	fs.BoolVar(&c.E2EVAP, "e2e-vap", true, "e2e: include the ValidatingAdmissionPolicy variant")
+	fs.StringVar(&c.KyvernoBinary, "kyverno-binary", "", "e2e: also run this Kyverno admission controller (make kyverno builds bin/kyverno) with -kyverno-policy, check it reaches our verdicts, and print the side-by-side table")
+	fs.StringVar(&c.KyvernoPolicy, "kyverno-policy", DefaultKyvernoPolicy, "e2e: the ClusterPolicy for -kyverno-binary")
 	fs.StringVar(&c.WebhookBinary, "webhook-binary", "", "a built laminar-ha-webhook; empty builds ./cmd/webhook")
 	fs.StringVar(&c.NoopBinary, "noop-binary", "", "a built no-op webhook; empty builds ./test/load/noop")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the temporary directory (server logs, certificates)")
@@ -152,6 +160,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	check(c.E2ERequests >= 1 && c.E2ERequests <= maxE2ERequests, "-e2e-requests %d: want 1..%d", c.E2ERequests, maxE2ERequests)
 	check(c.Handler || c.E2E, "nothing to run: -handler=false without -e2e")
 	check(!c.Handler || len(c.Modes) > 0, "-modes: no handler phase")
+	check(c.KyvernoBinary == "" || c.E2E, "-kyverno-binary needs -e2e")
+	check(c.KyvernoBinary == "" || c.E2EVAP, "-kyverno-binary: the side-by-side table includes the ValidatingAdmissionPolicy; drop -e2e-vap=false")
+	check(strings.TrimSpace(c.KyvernoPolicy) != "", "-kyverno-policy: empty")
 	return c, errors.Join(errs...)
 }
 
@@ -200,6 +211,19 @@ type E2EResult struct {
 func Run(ctx context.Context, c Config, stdout, stderr io.Writer) (Report, error) {
 	var rep Report
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	if c.KyvernoBinary != "" {
+		// Fail before anything starts when the peer cannot run.
+		if err := checkKyvernoBinary(c.KyvernoBinary); err != nil {
+			return rep, err
+		}
+		policy := c.KyvernoPolicy
+		if !filepath.IsAbs(policy) {
+			policy = filepath.Join(c.RepoRoot, policy)
+		}
+		if _, err := ReadKyvernoPolicy(policy); err != nil {
+			return rep, err
+		}
+	}
 	tmp, err := os.MkdirTemp("", "laminar-load-")
 	if err != nil {
 		return rep, err
