@@ -40,10 +40,17 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
+var selfEncoding sync.Map // reflect.Type -> bool
+
 // encodesItself reports whether encoding/json hands values of t to a method.
 func encodesItself(t reflect.Type) bool {
-	return t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) ||
+	if v, ok := selfEncoding.Load(t); ok {
+		return v.(bool)
+	}
+	yes := t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) ||
 		t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler)
+	selfEncoding.Store(t, yes)
+	return yes
 }
 
 // differ walks two values, the JSON pointer of where it is in path (a string
