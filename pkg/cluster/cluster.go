@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -121,12 +123,16 @@ func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 // Start registers the watches, runs them until ctx ends and marks the cache synced
 // once every watch has listed.
 func (c *Cache) Start(ctx context.Context) error {
+	stores := map[string]toolscache.Indexer{}
 	for _, obj := range []client.Object{namespaceMeta(), &appsv1.Deployment{}, &appsv1.StatefulSet{},
 		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &corev1.Node{},
 		&corev1.Service{}, &networkingv1.IngressClass{}} {
 		inf, err := c.cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("watch %T: %w", obj, err)
+		}
+		if s, ok := inf.(interface{ GetIndexer() toolscache.Indexer }); ok {
+			stores[kindOf(obj)] = s.GetIndexer()
 		}
 		if _, isNode := obj.(*corev1.Node); isNode {
 			changed := func(any) { c.nodesChanged.Store(true) }
@@ -138,6 +144,7 @@ func (c *Cache) Start(ctx context.Context) error {
 			c.nodesWatched.Store(true)
 		}
 	}
+	metrics.CacheObjects.Source(func() map[string]int { return storeSizes(stores) })
 	errc := make(chan error, 1)
 	go func() { errc <- c.cache.Start(ctx) }()
 	if !c.cache.WaitForCacheSync(ctx) {
@@ -148,6 +155,27 @@ func (c *Cache) Start(ctx context.Context) error {
 	}
 	c.synced.Store(true)
 	return <-errc
+}
+
+// kindOf names a watched kind for the cache's object counts.
+func kindOf(obj client.Object) string {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		return m.Kind
+	}
+	t := reflect.TypeOf(obj)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// storeSizes counts each store's objects (the laminar_ha_cluster_cache_objects metric).
+func storeSizes(stores map[string]toolscache.Indexer) map[string]int {
+	out := make(map[string]int, len(stores))
+	for kind, s := range stores {
+		out[kind] = len(s.ListKeys())
+	}
+	return out
 }
 
 // SyncedChecker is a readiness check: ready once every watch has listed.
