@@ -19,7 +19,9 @@
 //     GOMEMLIMIT), so the cache fills from the initial list, as after a
 //     rollout, and reads, once /readyz says the cache has synced, the process's
 //     VmRSS and VmHWM (/proc/PID/status), the Go heap (go_memstats_* of its
-//     /metrics) and the time from start to admitting;
+//     /metrics: allocated, in use, the next collection's goal), the objects
+//     its cache holds (laminar_ha_cluster_cache_objects) and the time from
+//     start to admitting;
 //   - times -requests server-side dry-run creates, one at a time, in the first
 //     namespace (which holds count/namespaces of each kind) of a Deployment, a
 //     budget and an autoscaler in turn — each read the cache: the budgets

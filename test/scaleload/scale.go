@@ -42,7 +42,9 @@ type Row struct {
 	Ready time.Duration
 	// Synced is read once ready, After after the timed creates.
 	Synced, After Memory
-	// Heap figures from the webhook's /metrics once ready.
+	// Heap figures from the webhook's /metrics once ready: allocated (live
+	// and not yet collected), in use (spans), and the goal of the next
+	// collection (about twice the live heap at GOGC=100).
 	HeapAlloc, HeapInuse, NextGC float64
 	// Cached counts the cache's objects by kind, from its /metrics.
 	Cached map[string]float64
@@ -336,7 +338,7 @@ func printRow(out io.Writer, r Row) {
 	if r.Create > 0 {
 		rate = float64(3*r.Created) / r.Create.Seconds()
 	}
-	fmt.Fprintf(out, "%d workloads (%d per namespace): %d created in %s (%.0f objects/s); ready in %s; RSS %.1f MiB (anon %.1f, file %.1f; peak %.1f), after the creates %.1f MiB (peak %.1f); heap %.1f MiB live, %.1f MiB in use, next GC %.1f MiB; cached %s\n",
+	fmt.Fprintf(out, "%d workloads (%d per namespace): %d created in %s (%.0f objects/s); ready in %s; RSS %.1f MiB (anon %.1f, file %.1f; peak %.1f), after the creates %.1f MiB (peak %.1f); heap %.1f MiB allocated, %.1f MiB in use, goal %.1f MiB; cached %s\n",
 		r.N, r.PerNamespace, r.Created, r.Create.Round(time.Millisecond), rate, r.Ready.Round(time.Millisecond),
 		mib(r.Synced.RSS), mib(r.Synced.Anon), mib(r.Synced.File), mib(r.Synced.Peak), mib(r.After.RSS), mib(r.After.Peak),
 		r.HeapAlloc/(1<<20), r.HeapInuse/(1<<20), r.NextGC/(1<<20), cachedString(r.Cached))
@@ -363,13 +365,13 @@ func printTable(out io.Writer, c Config, rows []Row) error {
 	fmt.Fprintf(out, "%d dry-run creates per count through the webhook (Deployment, budget, autoscaler in turn, in %s) and as many without it (%s), interleaved\n",
 		c.Requests, nsName(0), offNamespace)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workloads\tper ns\tready\tRSS synced\tanon\tfile\tRSS peak\tRSS after\theap live\theap in use\tp50\tp99\tp50 none\tp99 none\toverhead p50\tCPU/create\tinside/call\t")
+	fmt.Fprintln(tw, "workloads\tper ns\tready\tRSS synced\tanon\tfile\tRSS peak\tRSS after\theap alloc\theap goal\tp50\tp99\tp50 none\tp99 none\toverhead p50\tCPU/create\tinside/call\t")
 	for _, r := range rows {
 		w50, w99, o50, o99 := quantile(r.Webhook, 0.5), quantile(r.Webhook, 0.99), quantile(r.Off, 0.5), quantile(r.Off, 0.99)
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f MiB\t%.1f MiB\t%.1f MiB\t%.1f MiB\t%.1f MiB\t%.1f MiB\t%.1f MiB\t%s\t%s\t%s\t%s\t%+.2fms\t%dµs\t%dµs\t\n",
 			r.N, r.PerNamespace, r.Ready.Round(time.Millisecond), mib(r.Synced.RSS), mib(r.Synced.Anon), mib(r.Synced.File),
 			mib(r.Synced.Peak), mib(r.After.RSS),
-			r.HeapAlloc/(1<<20), r.HeapInuse/(1<<20), ms(w50), ms(w99), ms(o50), ms(o99),
+			r.HeapAlloc/(1<<20), r.NextGC/(1<<20), ms(w50), ms(w99), ms(o50), ms(o99),
 			float64(w50-o50)/float64(time.Millisecond), r.CPU.Microseconds(), r.Inside.Microseconds())
 	}
 	if err := tw.Flush(); err != nil {
