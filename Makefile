@@ -4,7 +4,7 @@ BIN := $(CURDIR)/bin
 K8S_ASSETS := $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 
-.PHONY: all build controlplane helm kyverno load-peers test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload
+.PHONY: all build controlplane helm kyverno load-peers test unit e2e sim run scenarios scenarios-doc docs check-docs lint-fmt vet clean race fuzz fuzz-short lint reliability-full bench load load-e2e cachemem crds auditload scaleload
 
 # Per fuzz target: 3s in `make test`, as long as you like with `make fuzz FUZZTIME=10m`.
 FUZZTIME ?= 3s
@@ -106,6 +106,11 @@ run: controlplane build
 ## auditload: the background audit over 2,000 and 10,000 workloads: pass times, report writes, memory (ARGS="-n 2000,10000")
 auditload: controlplane
 	go run ./test/auditload $(ARGS)
+
+## scaleload: the webhook process with 1,000 and 10,000 workloads (Deployment, budget, autoscaler) in the
+## cluster: RSS and heap once its cache has synced, admission latency and CPU while it is full (ARGS="-n 0,1000")
+scaleload: controlplane
+	go run ./test/scaleload $(ARGS)
 
 ## crds: copy the OpenReports Report CRD the audit writes from its Go module into deploy/manifests
 crds:

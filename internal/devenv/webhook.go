@@ -215,6 +215,17 @@ func (e *Env) WebhookExited() <-chan struct{} {
 	return e.proc.done
 }
 
+// WebhookPID is the current webhook process's id, for reading its
+// /proc/PID/status and stat; 0 when none runs.
+func (e *Env) WebhookPID() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.proc == nil || e.proc.cmd.Process == nil {
+		return 0
+	}
+	return e.proc.cmd.Process.Pid
+}
+
 // StopWebhook ends the webhook process with SIGTERM (SIGKILL after 15s) and waits
 // for it. It returns an error when the process did not exit cleanly.
 func (e *Env) StopWebhook() error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -70,6 +72,14 @@ type Cache struct {
 	nodes        atomic.Pointer[rules.Nodes]
 	nodesChanged atomic.Bool
 	nodesWatched atomic.Bool
+
+	// stores are the informers' stores by kind, set by Start. The selecting
+	// lists (WorkloadsSelected, BudgetsSelecting, …) filter a namespace's
+	// objects where they are stored and copy only those they return: copying
+	// every object of the namespace first, as a List does, cost one deep copy
+	// per object per request, and per event of the audit. Without them
+	// (tests, cluster views over a client) the lists read the reader.
+	stores atomic.Pointer[map[string]toolscache.Indexer]
 }
 
 // namespaceMeta is a metadata-only Namespace: labels are all the webhook reads,
@@ -121,12 +131,16 @@ func NewWithOptions(cfg *rest.Config, opts Options) (*Cache, error) {
 // Start registers the watches, runs them until ctx ends and marks the cache synced
 // once every watch has listed.
 func (c *Cache) Start(ctx context.Context) error {
+	stores := map[string]toolscache.Indexer{}
 	for _, obj := range []client.Object{namespaceMeta(), &appsv1.Deployment{}, &appsv1.StatefulSet{},
 		&autoscalingv2.HorizontalPodAutoscaler{}, &policyv1.PodDisruptionBudget{}, &corev1.Node{},
 		&corev1.Service{}, &networkingv1.IngressClass{}} {
 		inf, err := c.cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("watch %T: %w", obj, err)
+		}
+		if s, ok := inf.(interface{ GetIndexer() toolscache.Indexer }); ok {
+			stores[kindOf(obj)] = s.GetIndexer()
 		}
 		if _, isNode := obj.(*corev1.Node); isNode {
 			changed := func(any) { c.nodesChanged.Store(true) }
@@ -138,6 +152,8 @@ func (c *Cache) Start(ctx context.Context) error {
 			c.nodesWatched.Store(true)
 		}
 	}
+	c.stores.Store(&stores)
+	metrics.CacheObjects.Source(func() map[string]int { return storeSizes(stores) })
 	errc := make(chan error, 1)
 	go func() { errc <- c.cache.Start(ctx) }()
 	if !c.cache.WaitForCacheSync(ctx) {
@@ -148,6 +164,27 @@ func (c *Cache) Start(ctx context.Context) error {
 	}
 	c.synced.Store(true)
 	return <-errc
+}
+
+// kindOf names a watched kind for the cache's object counts.
+func kindOf(obj client.Object) string {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		return m.Kind
+	}
+	t := reflect.TypeOf(obj)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
+
+// storeSizes counts each store's objects (the laminar_ha_cluster_cache_objects metric).
+func storeSizes(stores map[string]toolscache.Indexer) map[string]int {
+	out := make(map[string]int, len(stores))
+	for kind, s := range stores {
+		out[kind] = len(s.ListKeys())
+	}
+	return out
 }
 
 // SyncedChecker is a readiness check: ready once every watch has listed.
@@ -222,22 +259,63 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 	return workload.FromObject(obj)
 }
 
+// scan calls each with every stored object of kind in namespace (every
+// namespace when it is empty), in place: each must not change it. ok is false
+// when there is no store to scan (Start has not run: tests, cluster views over
+// a client), and the caller lists instead.
+func (c *Cache) scan(kind, namespace string, each func(obj any)) (ok bool) {
+	stores := c.stores.Load()
+	if stores == nil {
+		return false
+	}
+	store, ok := (*stores)[kind]
+	if !ok {
+		return false
+	}
+	var objs []any
+	if namespace == "" {
+		objs = store.List()
+	} else {
+		var err error
+		if objs, err = store.ByIndex(toolscache.NamespaceIndex, namespace); err != nil {
+			return false
+		}
+	}
+	for _, o := range objs {
+		each(o)
+	}
+	return true
+}
+
 // WorkloadsSelected implements rules.View.
 func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel labels.Selector) []*workload.Workload {
 	var out []*workload.Workload
-	var deps appsv1.DeploymentList
-	if err := c.reader.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
-		for i := range deps.Items {
-			if w, ok := workload.FromObject(&deps.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
-				out = append(out, w)
+	add := func(obj client.Object) {
+		if w, ok := workload.FromObject(obj); ok && sel.Matches(labels.Set(w.Template.Labels)) {
+			out = append(out, w)
+		}
+	}
+	if !c.scan("Deployment", namespace, func(o any) {
+		if d, ok := o.(*appsv1.Deployment); ok && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+			add(d.DeepCopy())
+		}
+	}) {
+		var deps appsv1.DeploymentList
+		if err := c.reader.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
+			for i := range deps.Items {
+				add(&deps.Items[i])
 			}
 		}
 	}
-	var sets appsv1.StatefulSetList
-	if err := c.reader.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
-		for i := range sets.Items {
-			if w, ok := workload.FromObject(&sets.Items[i]); ok && sel.Matches(labels.Set(w.Template.Labels)) {
-				out = append(out, w)
+	if !c.scan("StatefulSet", namespace, func(o any) {
+		if s, ok := o.(*appsv1.StatefulSet); ok && sel.Matches(labels.Set(s.Spec.Template.Labels)) {
+			add(s.DeepCopy())
+		}
+	}) {
+		var sets appsv1.StatefulSetList
+		if err := c.reader.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
+			for i := range sets.Items {
+				add(&sets.Items[i])
 			}
 		}
 	}
@@ -246,40 +324,67 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 
 // AutoscalersTargeting implements rules.View.
 func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name string) []autoscalingv2.HorizontalPodAutoscaler {
+	targets := func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
+		ref := h.Spec.ScaleTargetRef
+		return ref.Kind == kind && ref.Name == name
+	}
+	var out []autoscalingv2.HorizontalPodAutoscaler
+	if c.scan("HorizontalPodAutoscaler", namespace, func(o any) {
+		if h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler); ok && targets(h) {
+			out = append(out, *h.DeepCopy())
+		}
+	}) {
+		return out
+	}
 	var list autoscalingv2.HorizontalPodAutoscalerList
 	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
-	return slices.DeleteFunc(list.Items, func(h autoscalingv2.HorizontalPodAutoscaler) bool {
-		ref := h.Spec.ScaleTargetRef
-		return ref.Kind != kind || ref.Name != name
-	})
+	return slices.DeleteFunc(list.Items, func(h autoscalingv2.HorizontalPodAutoscaler) bool { return !targets(&h) })
 }
 
 // BudgetsSelecting implements rules.View.
 func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabels map[string]string) []policyv1.PodDisruptionBudget {
+	selects := func(b *policyv1.PodDisruptionBudget) bool {
+		// In policy/v1 an empty selector selects every pod in the namespace; a
+		// missing one selects none.
+		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector)
+		return err == nil && sel.Matches(labels.Set(podLabels))
+	}
+	var out []policyv1.PodDisruptionBudget
+	if c.scan("PodDisruptionBudget", namespace, func(o any) {
+		if b, ok := o.(*policyv1.PodDisruptionBudget); ok && selects(b) {
+			out = append(out, *b.DeepCopy())
+		}
+	}) {
+		return out
+	}
 	var list policyv1.PodDisruptionBudgetList
 	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
-	return slices.DeleteFunc(list.Items, func(b policyv1.PodDisruptionBudget) bool {
-		// In policy/v1 an empty selector selects every pod in the namespace; a
-		// missing one selects none.
-		sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector)
-		return err != nil || !sel.Matches(labels.Set(podLabels))
-	})
+	return slices.DeleteFunc(list.Items, func(b policyv1.PodDisruptionBudget) bool { return !selects(&b) })
 }
 
 // ServicesSelecting implements rules.View.
 func (c *Cache) ServicesSelecting(ctx context.Context, namespace string, podLabels map[string]string) []corev1.Service {
+	selects := func(s *corev1.Service) bool {
+		sel, ok := rules.ServicePodSelector(s)
+		return ok && sel.Matches(labels.Set(podLabels))
+	}
+	var out []corev1.Service
+	if c.scan("Service", namespace, func(o any) {
+		if s, ok := o.(*corev1.Service); ok && selects(s) {
+			out = append(out, *s.DeepCopy())
+		}
+	}) {
+		return out
+	}
 	var list corev1.ServiceList
 	if err := c.reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}
-	return slices.DeleteFunc(list.Items, func(s corev1.Service) bool {
-		sel, ok := rules.ServicePodSelector(&s)
-		return !ok || !sel.Matches(labels.Set(podLabels))
-	})
+	return slices.DeleteFunc(list.Items, func(s corev1.Service) bool { return !selects(&s) })
 }
 
 // Service implements rules.View.

@@ -45,56 +45,62 @@ var stripManagedFields = cache.TransformStripManagedFields()
 //   - Namespaces, cached as metadata only (Labels): their labels.
 //
 // Every kind keeps name, namespace, uid, resourceVersion (what identifies the
-// object and its version in the informer), creationTimestamp (whether a
-// workload behind a scale request may be ratcheted) and its own labels, which no rule
-// reads but which are small — values are at most 63 characters — and are what
-// anyone reading an object expects to find it by. Status, the pod spec, the
-// workload's selector, owner references, finalizers, managedFields and every
-// other annotation go.
+// object and its version in the informer) and creationTimestamp (whether a
+// workload behind a scale request may be ratcheted). Only Nodes and the
+// metadata-only kinds (Namespaces, the audit's reports) keep their own labels:
+// those are read. The others' own labels are read by no rule and go — Helm
+// alone puts six on every object, which cost more than the rest of a slimmed
+// budget or autoscaler: 1.7 of the 5.4 KiB of live heap a Helm-installed
+// Deployment, budget and autoscaler took together (docs/performance.md, "Scale
+// with the cluster"). Status, the pod spec, the workload's
+// selector, owner references, finalizers, managedFields and every other
+// annotation go.
 //
 // slim may be handed an object it already slimmed (client-go asks transforms to
 // be idempotent), and it is: every step keeps a subset of what is there.
 func slim(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
 		o.Spec = appsv1.DeploymentSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}
 		o.Status = appsv1.DeploymentStatus{}
 	case *appsv1.StatefulSet:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
 		o.Spec = appsv1.StatefulSetSpec{Replicas: o.Spec.Replicas, Template: slimTemplate(&o.Spec.Template)}
 		o.Status = appsv1.StatefulSetStatus{}
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
 		o.Spec = autoscalingv2.HorizontalPodAutoscalerSpec{ScaleTargetRef: o.Spec.ScaleTargetRef,
 			MinReplicas: o.Spec.MinReplicas, MaxReplicas: o.Spec.MaxReplicas}
 		o.Status = autoscalingv2.HorizontalPodAutoscalerStatus{}
 	case *policyv1.PodDisruptionBudget:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
 		o.Spec = policyv1.PodDisruptionBudgetSpec{Selector: o.Spec.Selector,
 			MinAvailable: o.Spec.MinAvailable, MaxUnavailable: o.Spec.MaxUnavailable}
 		o.Status = policyv1.PodDisruptionBudgetStatus{}
 	case *corev1.Node:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, true)
 		o.Spec = corev1.NodeSpec{Unschedulable: o.Spec.Unschedulable, Taints: o.Spec.Taints}
 		o.Status = corev1.NodeStatus{}
 	case *corev1.Service:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
 		o.Spec = corev1.ServiceSpec{Selector: o.Spec.Selector, Type: o.Spec.Type, SessionAffinity: o.Spec.SessionAffinity}
 		o.Status = corev1.ServiceStatus{}
 	case *networkingv1.IngressClass:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
 		o.Spec = networkingv1.IngressClassSpec{Controller: o.Spec.Controller}
 	case *metav1.PartialObjectMetadata:
-		o.ObjectMeta = slimMeta(&o.ObjectMeta)
+		o.ObjectMeta = slimMeta(&o.ObjectMeta, true)
 	default:
 		return stripManagedFields(obj)
 	}
 	return obj, nil
 }
 
-func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
+// slimMeta keeps what identifies the object, its creation time and the
+// webhook's annotations, and its labels only with keepLabels.
+func slimMeta(m *metav1.ObjectMeta, keepLabels bool) metav1.ObjectMeta {
+	out := metav1.ObjectMeta{
 		Name:            m.Name,
 		Namespace:       m.Namespace,
 		UID:             m.UID,
@@ -102,9 +108,12 @@ func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 		// Ratcheting trusts an old object only if it was created after its
 		// namespace's enforcement was last switched back on.
 		CreationTimestamp: m.CreationTimestamp,
-		Labels:            m.Labels,
 		Annotations:       ownAnnotations(m.Annotations),
 	}
+	if keepLabels {
+		out.Labels = m.Labels
+	}
+	return out
 }
 
 // slimTemplate keeps the pod labels: they make a workload Laminar's and are

@@ -167,26 +167,26 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 	}{
 		{"Deployment", fullDeployment(t, "laminar"), &appsv1.Deployment{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-			ObjectMeta: slimMetaOf("laminar-api", "laminar", ownLabels),
+			ObjectMeta: slimMetaOf("laminar-api", "laminar", nil),
 			Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3),
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: apiPods}}},
 		}},
 		{"StatefulSet", fullStatefulSet(t, "laminar"), &appsv1.StatefulSet{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
-			ObjectMeta: slimMetaOf("laminar-controller", "laminar", ownLabels),
+			ObjectMeta: slimMetaOf("laminar-controller", "laminar", nil),
 			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3),
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: controllerPods},
 					// What a scale request's leader-election check reads, and nothing more.
 					Spec: corev1.PodSpec{Containers: commandsOf(fullStatefulSet(t, "laminar").Spec.Template.Spec.Containers)}}},
 		}},
 		{"HorizontalPodAutoscaler", fullHPA("laminar", "api", "Deployment", "laminar-api", ptr.To[int32](3), 6), &autoscalingv2.HorizontalPodAutoscaler{
-			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
+			ObjectMeta: slimMetaOf("api", "laminar", nil),
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "laminar-api"},
 				MinReplicas:    ptr.To[int32](3), MaxReplicas: 6},
 		}},
 		{"PodDisruptionBudget", fullPDB("laminar", "api", apiPods, nil, &intOne), &policyv1.PodDisruptionBudget{
-			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
+			ObjectMeta: slimMetaOf("api", "laminar", nil),
 			Spec:       policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchLabels: apiPods}, MaxUnavailable: &intOne},
 		}},
 		{"Service", &corev1.Service{ObjectMeta: fullMeta("api", "laminar", ownLabels),
@@ -197,15 +197,23 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyCluster},
 			Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "1.2.3.4"}}}},
 		}, &corev1.Service{
-			ObjectMeta: slimMetaOf("api", "laminar", ownLabels),
+			ObjectMeta: slimMetaOf("api", "laminar", nil),
 			Spec:       corev1.ServiceSpec{Selector: apiPods, Type: corev1.ServiceTypeNodePort, SessionAffinity: corev1.ServiceAffinityClientIP},
 		}},
 		{"IngressClass", &networkingv1.IngressClass{ObjectMeta: fullMeta("alb", "", ownLabels),
 			Spec: networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb",
 				Parameters: &networkingv1.IngressClassParametersReference{APIGroup: ptr.To("elbv2.k8s.aws"), Kind: "IngressClassParams", Name: "alb"}},
 		}, &networkingv1.IngressClass{
-			ObjectMeta: slimMetaOf("alb", "", ownLabels),
+			ObjectMeta: slimMetaOf("alb", "", nil),
 			Spec:       networkingv1.IngressClassSpec{Controller: "ingress.k8s.aws/alb"},
+		}},
+		{"Node", &corev1.Node{ObjectMeta: fullMeta("node-a", "", map[string]string{corev1.LabelTopologyZone: "a", corev1.LabelHostname: "node-a"}),
+			Spec:   corev1.NodeSpec{Unschedulable: true, PodCIDR: "10.1.0.0/24", Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
+			Status: corev1.NodeStatus{Capacity: corev1.ResourceList{}, NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "v1.34.0"}},
+		}, &corev1.Node{
+			// Its labels are read: zone and hostname.
+			ObjectMeta: slimMetaOf("node-a", "", map[string]string{corev1.LabelTopologyZone: "a", corev1.LabelHostname: "node-a"}),
+			Spec:       corev1.NodeSpec{Unschedulable: true, Taints: []corev1.Taint{{Key: "k", Effect: corev1.TaintEffectNoSchedule}}},
 		}},
 		{"Namespace metadata", fullNamespace("laminar", map[string]string{"ha.laminar.io/enforce": "warn"}), &metav1.PartialObjectMetadata{
 			TypeMeta: nsKind, ObjectMeta: slimMetaOf("laminar", "", map[string]string{"ha.laminar.io/enforce": "warn"}),

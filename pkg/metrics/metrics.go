@@ -3,6 +3,8 @@
 package metrics
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
@@ -90,7 +92,33 @@ var (
 	})
 )
 
+// CacheObjects reports, at each scrape, how many objects the cluster cache
+// holds, by kind: what its memory grows with.
+var CacheObjects = &cacheObjects{desc: prometheus.NewDesc("laminar_ha_cluster_cache_objects",
+	"Objects held by the webhook's cluster cache, by kind.", []string{"kind"}, nil)}
+
+type cacheObjects struct {
+	desc  *prometheus.Desc
+	count atomic.Pointer[func() map[string]int]
+}
+
+// Source makes count what is reported: the cache last started.
+func (c *cacheObjects) Source(count func() map[string]int) { c.count.Store(&count) }
+
+func (c *cacheObjects) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *cacheObjects) Collect(ch chan<- prometheus.Metric) {
+	f := c.count.Load()
+	if f == nil {
+		return
+	}
+	for kind, n := range (*f)() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), kind)
+	}
+}
+
 func init() {
-	crmetrics.Registry.MustRegister(AuditViolations, AuditLastFull, AuditWrites, Decisions, Violations, Mutations, Exemptions, Latency, Shed, PolicyReloads, PolicyValid)
+	crmetrics.Registry.MustRegister(AuditViolations, AuditLastFull, AuditWrites, Decisions, Violations, Mutations, Exemptions, Latency, Shed, PolicyReloads, PolicyValid,
+		CacheObjects)
 	PolicyValid.Set(1)
 }
