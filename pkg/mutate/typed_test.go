@@ -77,7 +77,7 @@ func TestTypedPatchIsCreatePatchOnRandomSpecs(t *testing.T) {
 			*q = *resource.NewMilliQuantity(c.Int63n(10000), resource.DecimalSI)
 		},
 		func(v *metav1.Time, c randfill.Continue) { *v = metav1.NewTime(time.Unix(c.Int63n(2e9), 0).UTC()) },
-		func(v *metav1.FieldsV1, c randfill.Continue) { v.Raw = []byte(`{"f:a":{}}`) },
+		func(v *metav1.FieldsV1, c randfill.Continue) { v.SetRawBytes([]byte(`{"f:a":{}}`)) },
 		func(v *runtime.RawExtension, c randfill.Continue) { v.Raw = []byte(`{"a":[1,"b"]}`) },
 		func(v *intstr.IntOrString, c randfill.Continue) {
 			if c.Bool() {

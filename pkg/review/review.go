@@ -117,7 +117,7 @@ func within(sub, b []byte) bool {
 	if len(sub) == 0 || len(b) == 0 {
 		return false
 	}
-	s, lo := uintptr(unsafe.Pointer(unsafe.SliceData(sub))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	s, lo := uintptr(unsafe.Pointer(unsafe.SliceData(sub))), uintptr(unsafe.Pointer(unsafe.SliceData(b))) //nolint:gosec // G103: addresses compared, never dereferenced
 	return s >= lo && s+uintptr(len(sub)) <= lo+uintptr(len(b))
 }
 
