@@ -112,25 +112,31 @@ func WaitExited(ctx context.Context, ps ...Process) error {
 	}
 }
 
-// Memory is a process's resident set: now and its peak (VmHWM), in bytes.
-type Memory struct{ RSS, Peak int64 }
+// Memory is what /proc/PID/status says of a process's resident set, in bytes.
+type Memory struct {
+	RSS, Peak int64 // VmRSS, VmHWM
+	// Anon and File split RSS: private memory (heap, stacks, the runtime) and
+	// the pages of the binary mapped from the page cache.
+	Anon, File int64 // RssAnon, RssFile
+}
 
-// ReadMemory reads VmRSS and VmHWM from /proc/PID/status.
+// ReadMemory reads VmRSS, VmHWM, RssAnon and RssFile from /proc/PID/status.
 func ReadMemory(pid int) (Memory, error) {
-	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 	if err != nil {
 		return Memory{}, err
 	}
-	defer func() { _ = f.Close() }()
+	return ParseStatus(data)
+}
+
+// ParseStatus reads a /proc/PID/status; VmHWM must be there.
+func ParseStatus(data []byte) (Memory, error) {
 	var m Memory
-	s := bufio.NewScanner(f)
+	s := bufio.NewScanner(bytes.NewReader(data))
 	for s.Scan() {
 		key, val, ok := strings.Cut(s.Text(), ":")
-		if !ok {
-			continue
-		}
 		fields := strings.Fields(val)
-		if len(fields) != 2 || fields[1] != "kB" {
+		if !ok || len(fields) != 2 || fields[1] != "kB" {
 			continue
 		}
 		kb, err := strconv.ParseInt(fields[0], 10, 64)
@@ -142,10 +148,47 @@ func ReadMemory(pid int) (Memory, error) {
 			m.RSS = kb << 10
 		case "VmHWM":
 			m.Peak = kb << 10
+		case "RssAnon":
+			m.Anon = kb << 10
+		case "RssFile":
+			m.File = kb << 10
 		}
 	}
 	if m.Peak == 0 {
-		return m, errors.New("no VmHWM in /proc/" + strconv.Itoa(pid) + "/status")
+		return Memory{}, errors.New("/proc status: no VmHWM")
 	}
 	return m, s.Err()
+}
+
+// clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on Linux.
+const clockTick = 10 * time.Millisecond
+
+// ReadCPU is a process's user+system CPU time, all threads, from /proc/PID/stat.
+func ReadCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, err
+	}
+	return ParseStatCPU(data)
+}
+
+// ParseStatCPU is utime+stime of a /proc/PID/stat.
+func ParseStatCPU(data []byte) (time.Duration, error) {
+	// The command name (field 2) may hold spaces and parentheses; the fields
+	// after its last ')' are fixed.
+	end := bytes.LastIndexByte(data, ')')
+	if end < 0 {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	f := strings.Fields(string(data[end+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unreadable /proc stat times")
+	}
+	return time.Duration(ut+st) * clockTick, nil
 }

@@ -379,7 +379,7 @@ func phase(ctx context.Context, c Config, mode string, t Target, corpus Corpus, 
 	if err := warmUp(ctx, client, t, corpus, min(conns, 8)); err != nil {
 		return Result{}, fmt.Errorf("warm-up against %s: %w", t.Name, err)
 	}
-	cpu0, err := ReadCPU(t.PID)
+	cpu0, err := parentdeath.ReadCPU(t.PID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -391,7 +391,7 @@ func phase(ctx context.Context, c Config, mode string, t Target, corpus Corpus, 
 	default:
 		r = OpenLoop(ctx, client, t, corpus, c.Rate, c.RateConns, c.Duration)
 	}
-	cpu1, err := ReadCPU(t.PID)
+	cpu1, err := parentdeath.ReadCPU(t.PID)
 	if err != nil {
 		return Result{}, err
 	}

@@ -32,12 +32,12 @@ type cpuMeter struct {
 	pids map[string]int // process name -> pid; 0 when not running
 	// used is CPU time by variant, then by process.
 	used map[string]map[string]time.Duration
-	// read is ReadCPU; tests give their own.
+	// read is parentdeath.ReadCPU; tests give their own.
 	read func(pid int) (time.Duration, error)
 }
 
 func newCPUMeter(pids map[string]int) *cpuMeter {
-	return &cpuMeter{pids: pids, used: map[string]map[string]time.Duration{}, read: ReadCPU}
+	return &cpuMeter{pids: pids, used: map[string]map[string]time.Duration{}, read: parentdeath.ReadCPU}
 }
 
 // snapshot reads every process's CPU time; a process that cannot be read is

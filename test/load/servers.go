@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -154,33 +153,6 @@ func (p *Process) LogSize() int64 {
 		return 0
 	}
 	return fi.Size()
-}
-
-// clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on Linux.
-const clockTick = 10 * time.Millisecond
-
-// ReadCPU is a process's user+system CPU time, all threads, from /proc/PID/stat.
-func ReadCPU(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces; the fields after it are fixed.
-	end := strings.LastIndexByte(string(data), ')')
-	if end < 0 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(string(data[end+1:]))
-	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("unreadable /proc stat times")
-	}
-	return time.Duration(ut+st) * clockTick, nil
 }
 
 // selfCPU is this process's CPU time (the load generator's).

@@ -204,4 +204,4 @@ func loadAverage() string {
 	return "?"
 }
 
-func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+func mib[N int64 | uint64](b N) float64 { return float64(b) / (1 << 20) }

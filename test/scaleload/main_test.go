@@ -59,28 +59,6 @@ func TestParseFlagsRejects(t *testing.T) {
 	}
 }
 
-func TestParseStatus(t *testing.T) {
-	m, err := parseStatus([]byte("Name:\tlaminar-ha-webh\nVmHWM:\t   63300 kB\nVmRSS:\t   62000 kB\nRssAnon:\t   19000 kB\nRssFile:\t   43000 kB\nThreads:\t9\n"))
-	require.NoError(t, err)
-	assert.Equal(t, Memory{RSS: 62000 << 10, Peak: 63300 << 10, Anon: 19000 << 10, File: 43000 << 10}, m)
-
-	_, err = parseStatus([]byte("Name:\tx\nThreads:\t9\n"))
-	assert.Error(t, err, "no VmRSS")
-}
-
-func TestParseStatCPU(t *testing.T) {
-	// The command name holds a space and a parenthesis; utime 150, stime 50 ticks.
-	stat := "4242 (web hook) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 9 0 1000 1 1\n"
-	cpu, err := parseStatCPU([]byte(stat))
-	require.NoError(t, err)
-	assert.Equal(t, 2*time.Second, cpu)
-
-	_, err = parseStatCPU([]byte("4242 (x) S 1 2"))
-	assert.Error(t, err)
-	_, err = parseStatCPU([]byte("no parenthesis"))
-	assert.Error(t, err)
-}
-
 func TestMetricValues(t *testing.T) {
 	text := `# HELP go_memstats_heap_alloc_bytes Number of heap bytes allocated and currently in use.
 # TYPE go_memstats_heap_alloc_bytes gauge

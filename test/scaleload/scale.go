@@ -23,6 +23,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/laminar/ha-webhook/internal/devenv"
+	"github.com/laminar/ha-webhook/internal/parentdeath"
 )
 
 const offNamespace = "scale-off"
@@ -41,7 +42,7 @@ type Row struct {
 	// the API server's admission calls reaching it.
 	Ready time.Duration
 	// Synced is read once ready, After after the timed creates.
-	Synced, After Memory
+	Synced, After parentdeath.Memory
 	// Heap figures from the webhook's /metrics once ready: allocated (live
 	// and not yet collected), in use (spans), and the goal of the next
 	// collection (about twice the live heap at GOGC=100).
@@ -195,7 +196,7 @@ func measureOne(ctx context.Context, env *devenv.Env, cl client.Client, s Shapes
 	r.Ready = time.Since(start)
 	pid := env.WebhookPID()
 	var err error
-	if r.Synced, err = readMemory(pid); err != nil {
+	if r.Synced, err = parentdeath.ReadMemory(pid); err != nil {
 		return err
 	}
 	text, err := env.Metrics(ctx)
@@ -221,7 +222,7 @@ func measureOne(ctx context.Context, env *devenv.Env, cl client.Client, s Shapes
 		return err
 	}
 	insideBefore := metricValues(text, insideSum, insideCount)
-	cpuBefore, err := readCPU(pid)
+	cpuBefore, err := parentdeath.ReadCPU(pid)
 	if err != nil {
 		return err
 	}
@@ -237,12 +238,12 @@ func measureOne(ctx context.Context, env *devenv.Env, cl client.Client, s Shapes
 		}
 		r.Off = append(r.Off, lat)
 	}
-	cpuAfter, err := readCPU(pid)
+	cpuAfter, err := parentdeath.ReadCPU(pid)
 	if err != nil {
 		return err
 	}
 	r.CPU = (cpuAfter - cpuBefore) / time.Duration(c.Requests)
-	if r.After, err = readMemory(pid); err != nil {
+	if r.After, err = parentdeath.ReadMemory(pid); err != nil {
 		return err
 	}
 	if text, err = env.Metrics(ctx); err != nil {
