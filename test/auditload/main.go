@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,13 +24,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
 	reportsv1alpha1 "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -158,47 +157,31 @@ func startAPIServer() (*rest.Config, func(), error) {
 // third of them at 1 replica (denied by replicas-min), spread over the namespaces.
 func createDeployments(ctx context.Context, c client.Client, from, to int) error {
 	pods := map[string]string{"app": "laminar-api"}
-	next := make(chan int)
-	errs := make(chan error, 32)
-	var wg sync.WaitGroup
-	for range 32 {
-		wg.Go(func() {
-			for i := range next {
-				replicas := int32(3)
-				if i%3 == 0 {
-					replicas = 1
-				}
-				d := &appsv1.Deployment{
-					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("laminar-api-%05d", i), Namespace: nsName(i % namespaces)},
-					Spec: appsv1.DeploymentSpec{
-						Replicas: ptr.To(replicas),
-						Selector: &metav1.LabelSelector{MatchLabels: pods},
-						Template: corev1.PodTemplateSpec{
-							ObjectMeta: metav1.ObjectMeta{Labels: pods},
-							Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "laminar/api:1"}}},
-						},
-					},
-				}
-				if err := c.Create(ctx, d); err != nil {
-					errs <- err
-					return
-				}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(32)
+	for i := from; i < to && gctx.Err() == nil; i++ {
+		g.Go(func() error {
+			replicas := int32(3)
+			if i%3 == 0 {
+				replicas = 1
 			}
+			return c.Create(gctx, &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("laminar-api-%05d", i), Namespace: nsName(i % namespaces)},
+				Spec: appsv1.DeploymentSpec{
+					Replicas: ptr.To(replicas),
+					Selector: &metav1.LabelSelector{MatchLabels: pods},
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: pods},
+						Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "laminar/api:1"}}},
+					},
+				},
+			})
 		})
 	}
-	var err error
-feed:
-	for i := from; i < to; i++ {
-		select {
-		case next <- i:
-		case err = <-errs:
-			break feed
-		}
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	close(next)
-	wg.Wait()
-	close(errs)
-	return errors.Join(err, <-errs)
+	return ctx.Err()
 }
 
 // measure runs two full passes of a fresh Auditor over the cluster.

@@ -11,11 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -156,48 +156,31 @@ func createDeployments(ctx context.Context, cfg *rest.Config, c Config) (time.Du
 	pods := map[string]string{"app": "laminar-api"}
 	big := annotations(c.Annotation)
 	start := time.Now()
-	next := make(chan int)
-	errs := make(chan error, c.Concurrency)
-	var wg sync.WaitGroup
-	for range c.Concurrency {
-		wg.Go(func() {
-			for i := range next {
-				d := &appsv1.Deployment{
-					ObjectMeta: metav1.ObjectMeta{Name: deploymentName(i), Namespace: namespace, Annotations: big},
-					Spec: appsv1.DeploymentSpec{
-						Replicas: ptr.To[int32](3),
-						Selector: &metav1.LabelSelector{MatchLabels: pods},
-						Template: corev1.PodTemplateSpec{
-							ObjectMeta: metav1.ObjectMeta{Labels: pods},
-							Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "laminar/api:1"}}},
-						},
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.Concurrency)
+	for i := 0; i < c.N && gctx.Err() == nil; i++ {
+		g.Go(func() error {
+			d := &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: deploymentName(i), Namespace: namespace, Annotations: big},
+				Spec: appsv1.DeploymentSpec{
+					Replicas: ptr.To[int32](3),
+					Selector: &metav1.LabelSelector{MatchLabels: pods},
+					Template: corev1.PodTemplateSpec{
+						ObjectMeta: metav1.ObjectMeta{Labels: pods},
+						Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "laminar/api:1"}}},
 					},
-				}
-				if err := cl.Create(ctx, d); err != nil {
-					errs <- fmt.Errorf("create %s: %w", d.Name, err)
-					return
-				}
+				},
 			}
+			if err := cl.Create(gctx, d); err != nil {
+				return fmt.Errorf("create %s: %w", d.Name, err)
+			}
+			return nil
 		})
 	}
-	var failed error
-feed:
-	for i := range c.N {
-		select {
-		case next <- i:
-		case failed = <-errs:
-			break feed
-		case <-ctx.Done():
-			failed = ctx.Err()
-			break feed
-		}
+	if err := g.Wait(); err != nil {
+		return time.Since(start), err
 	}
-	close(next)
-	wg.Wait()
-	if failed == nil && len(errs) > 0 {
-		failed = <-errs
-	}
-	return time.Since(start), failed
+	return time.Since(start), ctx.Err()
 }
 
 // runChild re-executes this program to measure one case in a process of its own.

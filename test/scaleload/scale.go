@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/go-logr/logr"
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -149,40 +149,23 @@ func measureAll(ctx context.Context, c Config, out, stderr io.Writer) error {
 // createWorkloads creates instances from..to: budget first (so the
 // Deployment's admission finds it), then Deployment, then autoscaler.
 func createWorkloads(ctx context.Context, cl client.Client, s Shapes, c Config, from, to int) error {
-	next := make(chan int)
-	errs := make(chan error, c.Concurrency)
-	var wg sync.WaitGroup
-	for range c.Concurrency {
-		wg.Go(func() {
-			for i := range next {
-				d, b, h := s.workload(i, nsName(i%c.Namespaces), workloadName(i))
-				for _, o := range []client.Object{b, d, h} {
-					if err := cl.Create(ctx, o); err != nil {
-						errs <- fmt.Errorf("create %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
-						return
-					}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.Concurrency)
+	for i := from; i < to && gctx.Err() == nil; i++ {
+		g.Go(func() error {
+			d, b, h := s.workload(i, nsName(i%c.Namespaces), workloadName(i))
+			for _, o := range []client.Object{b, d, h} {
+				if err := cl.Create(gctx, o); err != nil {
+					return fmt.Errorf("create %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
 				}
 			}
+			return nil
 		})
 	}
-	var failed error
-feed:
-	for i := from; i < to; i++ {
-		select {
-		case next <- i:
-		case failed = <-errs:
-			break feed
-		case <-ctx.Done():
-			failed = ctx.Err()
-			break feed
-		}
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	close(next)
-	wg.Wait()
-	if failed == nil && len(errs) > 0 {
-		failed = <-errs
-	}
-	return failed
+	return ctx.Err()
 }
 
 func measureOne(ctx context.Context, env *devenv.Env, cl client.Client, s Shapes, c Config, r *Row, logf func(string, ...any)) error {
