@@ -121,6 +121,10 @@ func within(sub, b []byte) bool {
 	return s >= lo && s+uintptr(len(sub)) <= lo+uintptr(len(b))
 }
 
+// admissionLog is admission.Webhook's own logger (its default, named once, as it
+// names it), not built again for every request.
+var admissionLog = logf.Log.WithName("admission")
+
 // Handler serves Webhook over HTTP (see the package doc).
 type Handler struct {
 	Webhook *admission.Webhook
@@ -163,9 +167,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Webhook.WithContextFunc != nil {
 		ctx = h.Webhook.WithContextFunc(ctx, r)
 	}
-	log := logf.Log.WithName("admission")
-	if v := log.V(5); v.Enabled() {
-		h.logConstructor()(log, &req).V(5).Info("received request")
+	if v := admissionLog.V(5); v.Enabled() {
+		h.logConstructor()(admissionLog, &req).V(5).Info("received request")
 	}
 	resp := h.Webhook.Handle(ctx, req)
 	Write(w, resp, gvk)
@@ -184,16 +187,15 @@ func (h *Handler) logConstructor() func(logr.Logger, *admission.Request) logr.Lo
 func Write(w io.Writer, resp admission.Response, gvk schema.GroupVersionKind) {
 	ar := admissionv1.AdmissionReview{Response: &resp.AdmissionResponse}
 	ar.SetGroupVersionKind(gvk)
-	log := logf.Log.WithName("admission")
 	if err := json.NewEncoder(w).Encode(ar); err != nil {
-		log.Error(err, "unable to encode and write the response")
+		admissionLog.Error(err, "unable to encode and write the response")
 		serverError := admission.Errored(http.StatusInternalServerError, err)
 		if err = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{Response: &serverError.AdmissionResponse}); err != nil {
-			log.Error(err, "still unable to encode and write the InternalServerError response")
+			admissionLog.Error(err, "still unable to encode and write the InternalServerError response")
 		}
 		return
 	}
-	if v := log.V(5); v.Enabled() {
+	if v := admissionLog.V(5); v.Enabled() {
 		res := ar.Response
 		if res.Result != nil {
 			v = v.WithValues("code", res.Result.Code, "reason", res.Result.Reason, "message", res.Result.Message)
