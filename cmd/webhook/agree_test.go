@@ -159,7 +159,7 @@ func TestCLIAgreesWithWebhook(t *testing.T) {
 					case !wh.laminar:
 						assert.False(t, found, "document %d: not Laminar's, so not judged", doc.Index)
 						assert.True(t, wh.validate.Allowed)
-						assert.Empty(t, wh.mutate.Patches)
+						assert.Empty(t, wh.mutate.Patch)
 						continue
 					}
 					seen++
@@ -298,9 +298,8 @@ func webhook(t *testing.T, p *policy.Policy, ns inputNamespaces, view rules.View
 	r.notes = append(r.notes, r.mutate.Warnings...)
 
 	patched := o.JSON
-	if len(r.mutate.Patches) > 0 {
-		ops, err := json.Marshal(r.mutate.Patches)
-		require.NoError(t, err)
+	if len(r.mutate.Patch) > 0 {
+		ops := r.mutate.Patch
 		patch, err := jsonpatch.DecodePatch(ops)
 		require.NoError(t, err)
 		patched, err = patch.Apply(o.JSON)

@@ -145,8 +145,8 @@ func BenchmarkDecodePatchEncode(b *testing.B) {
 	b.SetBytes(int64(len(obj)))
 	for i := 0; i < b.N; i++ {
 		r := m.Handle(ctx, benchRequest("Deployment", obj))
-		if _, err := json.Marshal(r.Patches); err != nil {
-			b.Fatal(err)
+		if len(r.Patch) == 0 {
+			b.Fatal("no patch")
 		}
 	}
 }

@@ -86,7 +86,7 @@ func TestNamespaceModes(t *testing.T) {
 		assert.Empty(t, r.Warnings)
 		r = m.Handle(ctx, request(t, admissionv1.Create, "ignored", bad, ""))
 		assert.True(t, r.Allowed)
-		assert.Empty(t, r.Patches)
+		assert.Empty(t, r.Patch)
 	})
 	t.Run("a bad label value keeps the safe default and says so", func(t *testing.T) {
 		r := v.Handle(ctx, request(t, admissionv1.Create, "typo", bad, ""))

@@ -47,13 +47,13 @@ func FuzzRoutingObjects(f *testing.F) {
 		ctx := context.Background()
 		validator.Handle(ctx, req)
 		r := mutator.Handle(ctx, req)
-		if !r.Allowed || len(r.Patches) == 0 {
+		if !r.Allowed || len(r.Patch) == 0 {
 			return
 		}
 		patched := applyPatch(t, raw, r)
 		req.Object = runtime.RawExtension{Raw: patched}
-		if again := mutator.Handle(ctx, req); len(again.Patches) > 0 {
-			t.Fatalf("a second pass patches again: %v\nfirst: %s\nthen: %s", again.Patches, raw, patched)
+		if again := mutator.Handle(ctx, req); len(again.Patch) > 0 {
+			t.Fatalf("a second pass patches again: %s\nfirst: %s\nthen: %s", again.Patch, raw, patched)
 		}
 		validator.Handle(ctx, req)
 	})

@@ -111,7 +111,7 @@ func TestIngressMutation(t *testing.T) {
 	req := relatedRequest(t, ingressKind, ingress("alb", "laminar-api", nil))
 	r := m.Handle(ctx, req)
 	require.True(t, r.Allowed)
-	require.NotEmpty(t, r.Patches, "%v", r.Result)
+	require.NotEmpty(t, r.Patch, "%v", r.Result)
 	assert.Equal(t, "set-api-alb-healthcheck", r.AuditAnnotations[admit.AuditDefaults])
 	patched := applyPatch(t, req.Object.Raw, r)
 	var got networkingv1.Ingress
@@ -123,12 +123,12 @@ func TestIngressMutation(t *testing.T) {
 	again.Object = runtime.RawExtension{Raw: patched}
 	r = m.Handle(ctx, again)
 	assert.True(t, r.Allowed)
-	assert.Empty(t, r.Patches, "the second write is left as it is")
+	assert.Empty(t, r.Patch, "the second write is left as it is")
 
 	own := map[string]string{"alb.ingress.kubernetes.io/healthcheck-path": "/ready", "team": "streaming"}
 	req = relatedRequest(t, ingressKind, ingress("public", "laminar-api", own))
 	r = m.Handle(ctx, req)
-	require.NotEmpty(t, r.Patches)
+	require.NotEmpty(t, r.Patch)
 	require.NoError(t, json.Unmarshal(applyPatch(t, req.Object.Raw, r), &got))
 	assert.Equal(t, "/ready", got.Annotations["alb.ingress.kubernetes.io/healthcheck-path"], "the user's path stays")
 	assert.Equal(t, "15", got.Annotations["alb.ingress.kubernetes.io/healthcheck-interval-seconds"])
@@ -141,7 +141,7 @@ func TestIngressMutation(t *testing.T) {
 	} {
 		r = m.Handle(ctx, relatedRequest(t, ingressKind, ing))
 		assert.True(t, r.Allowed, name)
-		assert.Empty(t, r.Patches, name)
+		assert.Empty(t, r.Patch, name)
 	}
 
 	// Services are not mutated: their defaults are the API server's.
@@ -154,7 +154,7 @@ func TestIngressMutation(t *testing.T) {
 		Namespaces: fakeNamespaces{"laminar": {policy.LabelMutate: policy.MutateOff}}})
 	r = off.Handle(ctx, relatedRequest(t, ingressKind, ingress("alb", "laminar-api", nil)))
 	assert.True(t, r.Allowed)
-	assert.Empty(t, r.Patches)
+	assert.Empty(t, r.Patch)
 
 	// Being deleted: finalizer removals pass unpatched.
 	deleting := ingress("alb", "laminar-api", nil)
@@ -162,7 +162,7 @@ func TestIngressMutation(t *testing.T) {
 	deleting.DeletionTimestamp = &now
 	r = m.Handle(ctx, relatedRequest(t, ingressKind, deleting))
 	assert.True(t, r.Allowed)
-	assert.Empty(t, r.Patches)
+	assert.Empty(t, r.Patch)
 }
 
 // TestIngressValidation: an ALB Ingress of the api checking a path none of

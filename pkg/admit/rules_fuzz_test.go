@@ -375,11 +375,8 @@ func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Polic
 		t.Fatalf("the mutating handler refused: %v", resp.Result)
 	}
 	patched := raw
-	if len(resp.Patches) > 0 {
-		ops, err := json.Marshal(resp.Patches)
-		if err != nil {
-			t.Fatal(err)
-		}
+	if len(resp.Patch) > 0 {
+		ops := resp.Patch
 		jp, err := jsonpatch.DecodePatch(ops)
 		if err != nil {
 			t.Fatalf("undecodable patch: %v", err)
@@ -394,7 +391,7 @@ func checkMutation(t *testing.T, obj runtime.Object, raw []byte, p *policy.Polic
 	}
 	w, laminar := workload.FromObject(obj)
 	if !laminar || w.Meta.DeletionTimestamp != nil {
-		if len(resp.Patches) > 0 {
+		if len(resp.Patch) > 0 {
 			t.Fatalf("patched an object it does not judge")
 		}
 		return

@@ -283,6 +283,8 @@ func (v *Verdict) response() (admission.Response, string) {
 	return resp, outcome
 }
 
+var jsonPatchType = admissionv1.PatchTypeJSONPatch
+
 func (v *Verdict) mutationResponse(audit map[string]string) (admission.Response, string) {
 	res := v.Mutation
 	setList(audit, AuditExempted, res.Exempted)
@@ -295,7 +297,10 @@ func (v *Verdict) mutationResponse(audit map[string]string) (admission.Response,
 		return admission.Allowed("HA defaults already in place").WithWarnings(warnings...), metrics.OutcomeAllowed
 	}
 	audit[AuditDefaults] = strings.Join(res.Applied, ",")
-	return admission.Patched("HA defaults applied: "+strings.Join(res.Applied, ","), res.Patch...).WithWarnings(warnings...), metrics.OutcomePatched
+	// admission.Patched would encode res.Patch again, the slow way (see mutate.EncodePatch).
+	resp := admission.Allowed("HA defaults applied: " + strings.Join(res.Applied, ","))
+	resp.Patch, resp.PatchType = res.Encoded, &jsonPatchType
+	return resp.WithWarnings(warnings...), metrics.OutcomePatched
 }
 
 func (v *Verdict) decisionResponse(audit map[string]string) (admission.Response, string) {

@@ -108,6 +108,8 @@ type Result struct {
 	Deferred []string
 	// Patch turns the input into Object; empty when nothing was applied.
 	Patch []jsonpatch.JsonPatchOperation
+	// Encoded is Patch as a JSON Patch document (EncodePatch); nil when Patch is empty.
+	Encoded []byte
 }
 
 // Object mutates a copy of a Laminar Deployment or StatefulSet in situation s
@@ -192,7 +194,13 @@ func result(obj, out runtime.Object, request []byte, applied, deferred, exempted
 	if patch, err = rootPatch(request, mutated, patch); err != nil {
 		return Result{}, fmt.Errorf("compute patch: %w", err)
 	}
-	return Result{Object: out, Applied: applied, Exempted: exempted, Deferred: deferred, Patch: patch}, nil
+	var encoded []byte
+	if len(patch) > 0 {
+		if encoded, err = EncodePatch(patch); err != nil {
+			return Result{}, fmt.Errorf("encode patch: %w", err)
+		}
+	}
+	return Result{Object: out, Applied: applied, Exempted: exempted, Deferred: deferred, Patch: patch, Encoded: encoded}, nil
 }
 
 // diff is jsonpatch.CreatePatch between the encodings encodePair gives, and

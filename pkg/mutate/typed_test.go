@@ -116,6 +116,7 @@ func TestTypedPatchIsCreatePatchOnRandomSpecs(t *testing.T) {
 		}
 		got, err := typedPatch(&a, &b, "/spec")
 		require.NoError(t, err)
+		requireMarshalled(t, got, "case %d", i)
 		if !assert.Equal(t, byPath(createPatch(t, &a, &b)), byPath(decodedValues(t, got)), "case %d", i) {
 			return
 		}

@@ -206,13 +206,10 @@ func checkPatch(t *testing.T, in admissionv1.AdmissionRequest, resp admission.Re
 		}
 		return
 	}
-	if len(resp.Patches) == 0 {
+	if len(resp.Patch) == 0 {
 		return
 	}
-	ops, err := json.Marshal(resp.Patches)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ops := resp.Patch
 	p, err := jsonpatch.DecodePatch(ops)
 	if err != nil {
 		t.Fatalf("undecodable patch: %v", err)
@@ -228,8 +225,8 @@ func checkPatch(t *testing.T, in admissionv1.AdmissionRequest, resp admission.Re
 	again.Object.Raw = patched
 	again.Object.Object = nil
 	second := fuzzHandlers[server.MutatePath].Handle(context.Background(), admission.Request{AdmissionRequest: *again})
-	if len(second.Patches) > 0 {
-		out, _ := json.Marshal(second.Patches)
+	if len(second.Patch) > 0 {
+		out := second.Patch
 		t.Fatalf("mutating the mutated object patches again: %s\nfirst patch: %s", out, ops)
 	}
 }
