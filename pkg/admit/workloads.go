@@ -13,6 +13,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/exempt"
 	"github.com/laminar/ha-webhook/pkg/mutate"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/review"
 	"github.com/laminar/ha-webhook/pkg/rules"
 	"github.com/laminar/ha-webhook/pkg/validate"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -42,9 +43,12 @@ func readWorkload(judge workloadJudge) func(ctx context.Context, req admission.R
 		if gvk != workload.DeploymentGVK && gvk != workload.StatefulSetGVK {
 			return skipped(fmt.Sprintf("kind %s is not judged", gvk.String()))
 		}
-		obj, err := workload.Decode(gvk, req.Object.Raw)
-		if err != nil {
-			return unreadable(err)
+		obj, inPass := review.Object(req.Object, gvk)
+		if !inPass {
+			var err error
+			if obj, err = workload.Decode(gvk, req.Object.Raw); err != nil {
+				return unreadable(err)
+			}
 		}
 		w, ok := workload.FromObject(obj)
 		if !ok {

@@ -25,6 +25,7 @@ import (
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionv1beta1 "k8s.io/api/admission/v1beta1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -66,8 +67,16 @@ var exact = jsonv2.RejectUnknownMembers(true)
 //
 // The object and oldObject the request carries are body's own bytes, not
 // copies: body must outlive the request and not change.
-func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok bool) {
+//
+// When objects gives a typed object for the request's kind (read before the
+// object, as the API server writes it), the object is decoded into it in the
+// same pass, with the same options (see Object); a value that does not fit it
+// fails the pass.
+func Decode(body []byte, objects func(schema.GroupVersionKind) runtime.Object) (req admission.Request, gvk schema.GroupVersionKind, ok bool) {
 	env := envelope{Request: &req.AdmissionRequest}
+	if objects != nil {
+		req.Object.Object = &pending{kind: &req.Kind, objects: objects}
+	}
 	if jsonv2.Unmarshal(body, &env, exact, inPlace) != nil || env.Kind != Kind {
 		return admission.Request{}, schema.GroupVersionKind{}, false
 	}
@@ -82,6 +91,9 @@ func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok
 	if env.Request == nil {
 		// "request": null; controller-runtime leaves the request empty too.
 		return admission.Request{}, gvk, true
+	}
+	if _, unread := req.Object.Object.(*pending); unread {
+		req.Object.Object = nil // no object member
 	}
 	for _, raw := range []*[]byte{&req.Object.Raw, &req.OldObject.Raw, &req.Options.Raw} {
 		if *raw == nil {
@@ -101,6 +113,22 @@ func Decode(body []byte) (req admission.Request, gvk schema.GroupVersionKind, ok
 // hands out values within it; Decode checks that they are (within), and
 // reads nothing a decoder might have handed out of its own buffer.
 var inPlace = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, re *runtime.RawExtension) error {
+	p, _ := re.Object.(*pending)
+	re.Object = nil
+	if p != nil && dec.PeekKind() == '{' {
+		gvk := schema.GroupVersionKind(*p.kind)
+		if obj := p.objects(gvk); obj != nil {
+			// Decoding from a byte slice, the unread buffer is the body from
+			// the offset on: the object's bytes are what the decoder consumed.
+			unread, start := dec.UnreadBuffer(), dec.InputOffset()
+			if err := jsonv2.UnmarshalDecode(dec, obj); err != nil {
+				return err
+			}
+			re.Raw = bytes.TrimLeft(unread[:dec.InputOffset()-start], " \t\r\n:")
+			re.Object = decoded{Object: obj, gvk: gvk}
+			return nil
+		}
+	}
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
@@ -110,6 +138,36 @@ var inPlace = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontex
 	}
 	return nil
 }))
+
+// pending marks the request's object, before the pass reaches it, with what
+// the pass needs to decode it typed: the request's kind, as far as it has been
+// read, and the objects of Decode.
+type pending struct {
+	kind    *metav1.GroupVersionKind
+	objects func(schema.GroupVersionKind) runtime.Object
+}
+
+func (*pending) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+func (p *pending) DeepCopyObject() runtime.Object  { return p }
+
+// decoded is a request's object as the pass decoded it, for kind gvk.
+type decoded struct {
+	runtime.Object
+	gvk schema.GroupVersionKind
+}
+
+// Object is the typed object the review's pass decoded from re's bytes for
+// kind gvk, if it did: the same object, field for field, as
+// encoding/json/v2 decodes those bytes into a zero object with only known
+// members allowed, each once, names matched exactly (kubejson's fast path).
+// A copy of the request (DeepCopy) holds no such object.
+func Object(re runtime.RawExtension, gvk schema.GroupVersionKind) (runtime.Object, bool) {
+	d, ok := re.Object.(decoded)
+	if !ok || d.gvk != gvk {
+		return nil, false
+	}
+	return d.Object, true
+}
 
 // within reports whether sub lies in b's memory. Only addresses are compared
 // (Go does not move heap objects); nothing is read or written through them.
@@ -128,6 +186,10 @@ var admissionLog = logf.Log.WithName("admission")
 // Handler serves Webhook over HTTP (see the package doc).
 type Handler struct {
 	Webhook *admission.Webhook
+	// Objects gives the typed object a request's object of a kind is decoded
+	// into within the review's pass (see Object), nil for kinds left as bytes;
+	// nil leaves every object as bytes.
+	Objects func(schema.GroupVersionKind) runtime.Object
 }
 
 // held is a request body read in whole before the handler runs (the server's
@@ -158,7 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Webhook.ServeHTTP(w, r)
 		return
 	}
-	req, gvk, ok := Decode(b.body)
+	req, gvk, ok := Decode(b.body, h.Objects)
 	if !ok {
 		h.Webhook.ServeHTTP(w, r)
 		return

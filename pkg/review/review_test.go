@@ -20,11 +20,13 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
 	"github.com/laminar/ha-webhook/pkg/review"
+	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // recorder is a handler that keeps the request it was given and answers from
@@ -83,7 +85,8 @@ func pair() (cr, ours http.Handler, crRec, ourRec *recorder) {
 }
 
 // requireSame fails unless both handlers saw the same request and answered
-// the same bytes.
+// the same bytes; and so does a review.Handler that decodes workloads in its
+// pass, but for the object it decoded, which MUST be workload.Decode's.
 func requireSame(t testing.TB, body []byte, hold bool, contentType string) {
 	t.Helper()
 	cr, ours, crRec, ourRec := pair()
@@ -94,6 +97,27 @@ func requireSame(t testing.TB, body []byte, hold bool, contentType string) {
 	}
 	if !reflect.DeepEqual(want.request, got.request) {
 		t.Fatalf("requests differ for %q:\ncontroller-runtime: %+v\nreview.Handler:     %+v", body, want.request, got.request)
+	}
+
+	typedRec := &recorder{}
+	typed := serve(t, &review.Handler{Webhook: &admission.Webhook{Handler: typedRec}, Objects: workload.New}, typedRec, body, hold, contentType)
+	if want.code != typed.code || want.body != typed.body {
+		t.Fatalf("answers differ for %q:\ncontroller-runtime:          %d %s\nreview.Handler with Objects: %d %s", body, want.code, want.body, typed.code, typed.body)
+	}
+	if typed.request == nil {
+		return
+	}
+	req := *typed.request
+	gvk := schema.GroupVersionKind(req.Kind)
+	if obj, ok := review.Object(req.Object, gvk); ok {
+		wantObj, err := workload.Decode(gvk, req.Object.Raw)
+		if err != nil || !reflect.DeepEqual(wantObj, obj) {
+			t.Fatalf("the object decoded in the pass is not workload.Decode's for %q:\n%+v\n%+v (%v)", body, obj, wantObj, err)
+		}
+		req.Object.Object = nil
+	}
+	if !reflect.DeepEqual(want.request, &req) {
+		t.Fatalf("requests differ for %q:\ncontroller-runtime:          %+v\nreview.Handler with Objects: %+v", body, want.request, &req)
 	}
 }
 
@@ -134,7 +158,7 @@ func TestHandlerAnswersAsControllerRuntime(t *testing.T) {
 	for _, v := range []string{"admission.k8s.io/v1", "admission.k8s.io/v1beta1"} {
 		for _, op := range []admissionv1.Operation{admissionv1.Create, admissionv1.Update, admissionv1.Delete} {
 			body := sent(t, v, op, op == admissionv1.Update)
-			_, gvk, ok := review.Decode(body)
+			_, gvk, ok := review.Decode(body, nil)
 			require.True(t, ok, "%s %s read in one pass", v, op)
 			assert.Equal(t, v, gvk.GroupVersion().String())
 			requireSame(t, body, true, "application/json")
@@ -176,7 +200,7 @@ func TestHandlerLeavesTheRestToControllerRuntime(t *testing.T) {
 
 // A null request is read in one pass as controller-runtime reads it: empty.
 func TestDecodeNullRequest(t *testing.T) {
-	req, gvk, ok := review.Decode([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":null}`))
+	req, gvk, ok := review.Decode([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":null}`), nil)
 	require.True(t, ok)
 	assert.Equal(t, review.V1, gvk)
 	assert.Equal(t, admission.Request{}, req)
@@ -185,13 +209,90 @@ func TestDecodeNullRequest(t *testing.T) {
 // The object reaches the handler as its bytes, unchanged.
 func TestDecodeKeepsTheObjectsBytes(t *testing.T) {
 	body := []byte(`{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","object":{ "b" : [1, 2],"a":"\u00e9"}}}`)
-	req, _, ok := review.Decode(body)
+	req, _, ok := review.Decode(body, nil)
 	require.True(t, ok)
 	assert.Equal(t, `{ "b" : [1, 2],"a":"\u00e9"}`, string(req.Object.Raw))
 	assert.Nil(t, req.OldObject.Raw)
 	at := bytes.Index(body, req.Object.Raw)
 	assert.Same(t, &body[at], &req.Object.Raw[0], "the body's own bytes")
 	assert.Equal(t, len(req.Object.Raw), cap(req.Object.Raw), "an append cannot write into the body")
+}
+
+// A Deployment's object MUST be decoded in the review's pass when asked, into
+// what workload.Decode gives, its bytes still the body's own; the oldObject,
+// which often repeats it, stays bytes.
+func TestDecodeReadsTheObjectTypedInThePass(t *testing.T) {
+	for _, op := range []admissionv1.Operation{admissionv1.Create, admissionv1.Update} {
+		body := sent(t, "admission.k8s.io/v1", op, op == admissionv1.Update)
+		plain, _, ok := review.Decode(body, nil)
+		require.True(t, ok)
+		_, decodedWithout := review.Object(plain.Object, workload.DeploymentGVK)
+		assert.False(t, decodedWithout, "without objects, nothing is decoded")
+
+		req, _, ok := review.Decode(body, workload.New)
+		require.True(t, ok, "%s read in one pass", op)
+		obj, ok := review.Object(req.Object, workload.DeploymentGVK)
+		require.True(t, ok, "%s: the object decoded in the pass", op)
+		want, err := workload.Decode(workload.DeploymentGVK, plain.Object.Raw)
+		require.NoError(t, err)
+		assert.Equal(t, want, obj)
+		assert.Equal(t, string(plain.Object.Raw), string(req.Object.Raw))
+		assert.Same(t, &plain.Object.Raw[0], &req.Object.Raw[0], "the body's own bytes")
+		assert.Equal(t, len(req.Object.Raw), cap(req.Object.Raw), "an append cannot write into the body")
+		_, other := review.Object(req.Object, workload.StatefulSetGVK)
+		assert.False(t, other, "asked for another kind")
+		_, old := review.Object(req.OldObject, workload.DeploymentGVK)
+		assert.False(t, old, "the oldObject stays bytes")
+		assert.Equal(t, string(plain.OldObject.Raw), string(req.OldObject.Raw))
+		_, copied := review.Object(req.DeepCopy().Object, workload.DeploymentGVK)
+		assert.False(t, copied, "a copy of the request holds no decoded object")
+	}
+}
+
+// What the pass cannot decode typed is left to controller-runtime's path (the
+// handler then decodes the bytes as it always did), and what it is not asked
+// to decode stays bytes.
+func TestDecodeLeavesObjectsItCannotTypeToTheSlowPath(t *testing.T) {
+	good := string(sent(t, "admission.k8s.io/v1", admissionv1.Create, false))
+	for name, body := range map[string]string{
+		"a field apps/v1 does not know": strings.Replace(good, `"replicas":`, `"newField":1,"replicas":`, 1),
+		"a value of the wrong type":     strings.Replace(good, `"replicas":`, `"replicas":"3","minReadySeconds":`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.NotEqual(t, good, body)
+			_, _, ok := review.Decode([]byte(body), nil)
+			require.True(t, ok, "as bytes, the review is read in one pass")
+			_, _, ok = review.Decode([]byte(body), workload.New)
+			assert.False(t, ok, "typed, it is not")
+			requireSame(t, []byte(body), true, "application/json")
+		})
+	}
+	for name, body := range map[string]string{
+		"a kind not asked for":   strings.Replace(good, `"kind":"Deployment"}`, `"kind":"DaemonSet"}`, 1),
+		"the kind after it":      strings.Replace(strings.Replace(good, `"kind":{"group":"apps","version":"v1","kind":"Deployment"},`, ``, 1), `"dryRun":`, `"kind":{"group":"apps","version":"v1","kind":"Deployment"},"dryRun":`, 1),
+		"an object that is null": strings.Replace(good, `"object":{`, `"object":null,"x":{`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.NotEqual(t, good, body)
+			req, _, ok := review.Decode([]byte(body), workload.New)
+			if name == "an object that is null" {
+				require.False(t, ok, "no such member as x")
+				return
+			}
+			require.True(t, ok)
+			_, decoded := review.Object(req.Object, schema.GroupVersionKind(req.Kind))
+			assert.False(t, decoded)
+			assert.NotEmpty(t, req.Object.Raw)
+			requireSame(t, []byte(body), true, "application/json")
+		})
+	}
+	req, _, ok := review.Decode([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"},"object":null}}`), workload.New)
+	require.True(t, ok)
+	assert.Nil(t, req.Object.Raw)
+	assert.Nil(t, req.Object.Object, "a null object")
+	req, _, ok = review.Decode([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{"group":"apps","version":"v1","kind":"Deployment"}}}`), workload.New)
+	require.True(t, ok)
+	assert.Nil(t, req.Object.Object, "no object member")
 }
 
 type failingWriter struct {

@@ -6,9 +6,12 @@ import (
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/laminar/ha-webhook/pkg/admit"
+	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // Paths the webhook configurations call.
@@ -64,4 +67,16 @@ func wellFormed(next admission.Handler) admission.Handler {
 		}
 		return next.Handle(ctx, req)
 	})
+}
+
+// ObjectsDecodedInPass is, for the webhooks that judge Deployments and
+// StatefulSets, the typed objects review.Handler decodes their objects into
+// within its pass over the review, so that they are not scanned twice; nil for
+// the others, whose objects stay bytes.
+func ObjectsDecodedInPass(path string) func(schema.GroupVersionKind) runtime.Object {
+	switch path {
+	case MutatePath, ValidatePath:
+		return workload.New
+	}
+	return nil
 }

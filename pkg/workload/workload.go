@@ -133,13 +133,8 @@ func (e ErrUnsupportedKind) Error() string {
 // written twice, or beside a case variant of itself, is an error. Unknown fields
 // are tolerated: an API server newer than this build may send fields it does not know.
 func Decode(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
-	var obj runtime.Object
-	switch gvk {
-	case DeploymentGVK:
-		obj = &appsv1.Deployment{}
-	case StatefulSetGVK:
-		obj = &appsv1.StatefulSet{}
-	default:
+	obj := New(gvk)
+	if obj == nil {
 		return nil, ErrUnsupportedKind{GVK: gvk}
 	}
 	if len(raw) == 0 {
@@ -149,6 +144,17 @@ func Decode(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
 		return nil, fmt.Errorf("%s: object does not fit apps/v1 %s: %w", gvk.Kind, gvk.Kind, err)
 	}
 	return obj, nil
+}
+
+// New is a zero object of a kind the webhook judges, nil for any other kind.
+func New(gvk schema.GroupVersionKind) runtime.Object {
+	switch gvk {
+	case DeploymentGVK:
+		return &appsv1.Deployment{}
+	case StatefulSetGVK:
+		return &appsv1.StatefulSet{}
+	}
+	return nil
 }
 
 // Replicas is the effective replica count: Kubernetes defaults an unset count to 1.

@@ -15,6 +15,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/admit"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/review"
+	"github.com/laminar/ha-webhook/pkg/server"
 )
 
 // BenchmarkServeHTTP is the server side of the load run without TLS and
@@ -41,8 +42,8 @@ func BenchmarkServeHTTP(b *testing.B) {
 		mutate, validate http.Handler
 	}{
 		{"noop", noop, noop},
-		{"laminar", &review.Handler{Webhook: &admission.Webhook{Handler: admit.NewMutator(admit.Config{Policy: p})}},
-			&review.Handler{Webhook: &admission.Webhook{Handler: admit.NewValidator(admit.Config{Policy: p})}}},
+		{"laminar", &review.Handler{Webhook: &admission.Webhook{Handler: admit.NewMutator(admit.Config{Policy: p})}, Objects: server.ObjectsDecodedInPass(server.MutatePath)},
+			&review.Handler{Webhook: &admission.Webhook{Handler: admit.NewValidator(admit.Config{Policy: p})}, Objects: server.ObjectsDecodedInPass(server.ValidatePath)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			total := 0
