@@ -148,7 +148,7 @@ type pending struct {
 }
 
 func (*pending) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
-func (p *pending) DeepCopyObject() runtime.Object  { return p }
+func (p *pending) DeepCopyObject() runtime.Object { return p }
 
 // decoded is a request's object as the pass decoded it, for kind gvk.
 type decoded struct {
