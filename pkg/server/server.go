@@ -145,7 +145,7 @@ func New(o Options) (*Server, error) {
 	reg := webhook.NewServer(webhook.Options{WebhookMux: s.mux})
 	handlers := Handlers(o)
 	for _, path := range Paths {
-		reg.Register(path, &review.Handler{Webhook: &admission.Webhook{Handler: handlers[path]}, Objects: ObjectsDecodedInPass(path)})
+		reg.Register(path, &review.Handler{Webhook: &admission.Webhook{Handler: handlers[path], LogConstructor: review.LogConstructor}, Objects: ObjectsDecodedInPass(path)})
 	}
 
 	s.health = &http.Server{Addr: o.HealthAddr, Handler: s.healthHandler(o.ReadyChecks), ReadHeaderTimeout: 5 * time.Second}
