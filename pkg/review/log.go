@@ -18,19 +18,30 @@ func LogConstructor(base logr.Logger, req *admission.Request) logr.Logger {
 	return logr.New(&lazySink{base: base, req: req})
 }
 
-// lazySink is the sink of DefaultLogConstructor(base, req), made on first use.
+// lazySink is the sink of DefaultLogConstructor(base, req), with the values
+// and names added since, made on first use.
 type lazySink struct {
-	base logr.Logger
-	req  *admission.Request
-	once sync.Once
-	sink logr.LogSink
+	base   logr.Logger
+	req    *admission.Request
+	values []any
+	names  []string
+	once   sync.Once
+	sink   logr.LogSink
 }
 
-// built is the default constructor's sink, one frame deeper: the caller a
-// line names is the one that logged, not this wrapper.
+// built is the sink the default constructor, the values and the names give,
+// one frame deeper: the caller a line names is the one that logged, not this
+// wrapper.
 func (s *lazySink) built() logr.LogSink {
 	s.once.Do(func() {
-		s.sink = admission.DefaultLogConstructor(s.base, s.req).GetSink()
+		l := admission.DefaultLogConstructor(s.base, s.req)
+		for _, n := range s.names {
+			l = l.WithName(n)
+		}
+		if len(s.values) > 0 {
+			l = l.WithValues(s.values...)
+		}
+		s.sink = l.GetSink()
 		if d, ok := s.sink.(logr.CallDepthLogSink); ok {
 			s.sink = d.WithCallDepth(1)
 		}
@@ -51,14 +62,17 @@ func (s *lazySink) Error(err error, msg string, keysAndValues ...any) {
 	s.built().Error(err, msg, keysAndValues...)
 }
 
-// WithValues and WithName give the built sink's own loggers, which need no
-// extra frame.
+// WithValues adds values to a logger still unbuilt; none (as
+// controller-runtime's log.FromContext adds) is the same logger.
 func (s *lazySink) WithValues(keysAndValues ...any) logr.LogSink {
-	return s.unwrapped().WithValues(keysAndValues...)
+	if len(keysAndValues) == 0 {
+		return s
+	}
+	return &lazySink{base: s.base, req: s.req, names: s.names,
+		values: append(append(make([]any, 0, len(s.values)+len(keysAndValues)), s.values...), keysAndValues...)}
 }
 
-func (s *lazySink) WithName(name string) logr.LogSink { return s.unwrapped().WithName(name) }
-
-func (s *lazySink) unwrapped() logr.LogSink {
-	return admission.DefaultLogConstructor(s.base, s.req).GetSink()
+func (s *lazySink) WithName(name string) logr.LogSink {
+	return &lazySink{base: s.base, req: s.req, values: s.values,
+		names: append(append(make([]string, 0, len(s.names)+1), s.names...), name)}
 }

@@ -2,6 +2,7 @@ package review_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -28,6 +30,9 @@ func emit(log logr.Logger) {
 	log.Error(errors.New("boom"), "failed", "k", 2)
 	log.WithValues("extra", true).Info("with values")
 	log.WithName("sub").Info("named")
+	log.WithValues().Info("no values added, as log.FromContext adds")
+	log.WithValues("a", 1).WithName("sub").WithValues("b", 2).WithName("subsub").V(1).Info("chained", "c", 3)
+	log.WithName("sub").Error(errors.New("boom"), "named error")
 }
 
 // The lazy constructor MUST write what admission.DefaultLogConstructor
@@ -44,7 +49,7 @@ func TestLogConstructorWritesWhatTheDefaultWrites(t *testing.T) {
 				var out bytes.Buffer
 				base := zap.New(zap.UseFlagOptions(&zap.Options{DestWriter: &out, Development: development, Level: level,
 					StacktraceLevel: zapcore.PanicLevel, ZapOpts: []uberzap.Option{uberzap.AddCaller()},
-					TimeEncoder:     func(_ time.Time, e zapcore.PrimitiveArrayEncoder) { e.AppendString("then") }})).WithName("admission")
+					TimeEncoder: func(_ time.Time, e zapcore.PrimitiveArrayEncoder) { e.AppendString("then") }})).WithName("admission")
 				emit(construct(base, req))
 				return out.String()
 			}
@@ -56,8 +61,36 @@ func TestLogConstructorWritesWhatTheDefaultWrites(t *testing.T) {
 	}
 }
 
-// Nothing is built for a logger that writes nothing; a request-less logger is
-// the base.
+// A logger that writes nothing builds nothing, however it is passed on: zap
+// encodes no value for it.
+func TestLogConstructorBuildsNothingForALoggerThatWritesNothing(t *testing.T) {
+	sink := &countingSink{}
+	log := review.LogConstructor(logr.New(sink), &admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "u"}})
+	ctx := logf.IntoContext(context.Background(), log)
+	logf.FromContext(ctx).V(1).Info("not written")
+	logf.FromContext(ctx).WithValues("k", 1).WithName("n").V(1).Info("not written either")
+	assert.Zero(t, sink.withValues, "nothing built")
+	logf.FromContext(ctx).Info("written")
+	assert.Equal(t, 1, sink.withValues, "built once, when written")
+	assert.Equal(t, 1, sink.infos)
+}
+
+// countingSink writes at level 0 only and counts what it is asked.
+type countingSink struct {
+	withValues, infos int
+}
+
+func (s *countingSink) Init(logr.RuntimeInfo)       {}
+func (s *countingSink) Enabled(level int) bool      { return level == 0 }
+func (s *countingSink) Info(int, string, ...any)    { s.infos++ }
+func (s *countingSink) Error(error, string, ...any) {}
+func (s *countingSink) WithValues(...any) logr.LogSink {
+	s.withValues++
+	return s
+}
+func (s *countingSink) WithName(string) logr.LogSink { return s }
+
+// A request-less logger is the base.
 func TestLogConstructorWithoutARequest(t *testing.T) {
 	base := logr.Discard()
 	assert.Equal(t, admission.DefaultLogConstructor(base, nil), review.LogConstructor(base, nil))
