@@ -1,8 +1,10 @@
 package kubejson_test
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/go-openapi/jsonpointer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,4 +30,40 @@ func TestSplitPointer(t *testing.T) {
 	}
 	_, err := kubejson.SplitPointer("spec/replicas")
 	assert.ErrorContains(t, err, `JSON pointer "spec/replicas"`)
+}
+
+// Every pointer of up to five characters from an alphabet of what pointers
+// escape MUST split as go-openapi splits it, or fail as it does.
+func TestSplitPointerAgreesWithGoOpenAPI(t *testing.T) {
+	alphabet := []string{"/", "~", "0", "1", "a", "é", "\xff"}
+	var all func(prefix string, n int)
+	checked := 0
+	all = func(prefix string, n int) {
+		want, wantErr := splitWithGoOpenAPI(prefix)
+		got, gotErr := kubejson.SplitPointer(prefix)
+		if wantErr != nil {
+			require.Error(t, gotErr, "%q", prefix)
+			require.Equal(t, wantErr.Error(), gotErr.Error())
+		} else {
+			require.NoError(t, gotErr, "%q", prefix)
+			require.Equal(t, want, got, "%q", prefix)
+		}
+		checked++
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			all(prefix+c, n-1)
+		}
+	}
+	all("", 5)
+	assert.Greater(t, checked, 10000)
+}
+
+func splitWithGoOpenAPI(p string) ([]string, error) {
+	ptr, err := jsonpointer.New(p)
+	if err != nil {
+		return nil, fmt.Errorf("JSON pointer %q: %w", p, err)
+	}
+	return ptr.DecodedTokens(), nil
 }

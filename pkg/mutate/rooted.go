@@ -26,6 +26,14 @@ import (
 //
 // mutated gives the mutated side's encoding, asked for only when a parent is missing.
 func rootPatch(request []byte, mutated func() ([]byte, error), ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
+	if sorted, ok := asTheyAre(request, ops); ok {
+		return sorted, nil
+	}
+	return rootInDocument(request, mutated, ops)
+}
+
+// rootInDocument is rootPatch on the request decoded as far as the paths go.
+func rootInDocument(request []byte, mutated func() ([]byte, error), ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
 	doc, err := newDocument(request)
 	if err != nil {
 		return nil, fmt.Errorf("request object: %w", err)
@@ -80,6 +88,28 @@ func rootPatch(request []byte, mutated func() ([]byte, error), ops []jsonpatch.J
 		res[i] = out[i].op
 	}
 	return res, nil
+}
+
+// asTheyAre is ops sorted, when rooting them in request changes nothing (see
+// nothingToRoot).
+func asTheyAre(request []byte, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, bool) {
+	out := make([]pathOp, len(ops))
+	for i, op := range ops {
+		tokens, err := kubejson.SplitPointer(op.Path)
+		if err != nil {
+			return nil, false
+		}
+		out[i] = pathOp{op: op, tokens: sortTokens(tokens)}
+	}
+	if !nothingToRoot(request, out) {
+		return nil, false
+	}
+	sortOperations(out)
+	res := make([]jsonpatch.JsonPatchOperation, len(out))
+	for i := range out {
+		res[i] = out[i].op
+	}
+	return res, true
 }
 
 // dropCaseVariants removes, beside an add of the member the last of tokens
