@@ -86,10 +86,12 @@ func TestUpdateWithTheTemplateUnchangedDefersTemplateDefaults(t *testing.T) {
 			}
 
 			// Pending is the object as the deferred defaults make it.
+			was := got.DeepCopy()
 			pending := mutate.Pending(wl(t, got), wl(t, old.DeepCopy()), policy.Default(), s)
 			require.NotNil(t, pending)
 			assert.NotNil(t, pending.Template.Spec.Containers[0].ReadinessProbe)
 			assert.Nil(t, got.Spec.Template.Spec.Containers[0].ReadinessProbe, "Pending works on a copy")
+			assert.Equal(t, was, got, "and leaves the object as it was, metadata included")
 		})
 	}
 

@@ -86,7 +86,8 @@ func Pending(w, old *workload.Workload, p *policy.Policy, s rules.Situation) *wo
 		return nil
 	}
 	s.Old = nil
-	filled, _ := workload.FromObject(w.Object().DeepCopyObject())
+	// Defaults write specs only: the copy shares w's metadata, read only.
+	filled, _ := workload.FromObject(specCopy(w.Object()))
 	if applied, _ := Apply(filled, p, s); len(applied) == 0 || equality.Semantic.DeepEqual(*filled.Template, *w.Template) {
 		return nil
 	}
