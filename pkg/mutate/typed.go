@@ -44,6 +44,9 @@ var selfEncoding sync.Map // reflect.Type -> bool
 
 // encodesItself reports whether encoding/json hands values of t to a method.
 func encodesItself(t reflect.Type) bool {
+	if k := t.Kind(); t.PkgPath() == "" && (k <= reflect.Complex128 || k == reflect.String) {
+		return false // a predeclared bool, number or string: no methods, nothing to look up
+	}
 	if v, ok := selfEncoding.Load(t); ok {
 		return v.(bool)
 	}
