@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -56,7 +57,11 @@ func nothingToRoot(request []byte, ops []pathOp) bool {
 			n.adds = append(n.adds, []byte(tokens[len(tokens)-1].s))
 		}
 	}
-	dec := jsontext.NewDecoder(bytes.NewBuffer(request)) // read in place, not copied
+	// A name twice or invalid UTF-8 where no path goes is no matter: the
+	// general path reads those members as encoding/json does and walks past
+	// them. On the paths, visit refuses both itself.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(request), // read in place, not copied
+		jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	if dec.PeekKind() != '{' || !visit(dec, root) {
 		return false
 	}
@@ -88,13 +93,17 @@ func visit(dec *jsontext.Decoder, n *pathNode) bool {
 					return false
 				}
 			}
+			if !utf8.Valid(s) {
+				return false // encoding/json would read another name
+			}
 			for _, a := range n.adds {
 				if !bytes.Equal(s, a) && bytes.EqualFold(s, a) {
 					return false // a case variant to drop
 				}
 			}
 			if c := n.children[string(s)]; c != nil {
-				if !visit(dec, c) {
+				if c.found || !visit(dec, c) {
+					// c.found: the name is written twice; the last counts.
 					return false
 				}
 			} else if dec.SkipValue() != nil {

@@ -112,18 +112,18 @@ func TestNothingToRootForWhatTheAPIServerSends(t *testing.T) {
 func TestNothingToRootRefusesWhatItDoesNotReadAsWalkDoes(t *testing.T) {
 	add := []jsonpatch.Operation{jsonpatch.NewOperation("add", "/spec/list/0/b", 1)}
 	for name, request := range map[string]string{
-		"a missing parent":              `{"spec":{}}`,
-		"a null parent":                 `{"spec":{"list":null}}`,
-		"a null element":                `{"spec":{"list":[null]}}`,
-		"a scalar on the path":          `{"spec":{"list":"x"}}`,
-		"an index past the end":         `{"spec":{"list":[]}}`,
-		"a case variant beside the add": `{"spec":{"list":[{"B":1}]}}`,
-		"a name written twice":          `{"spec":{"list":[{}]},"spec":{"list":[{}]}}`,
-		"a name written twice, deeper":  `{"spec":{"list":[{"c":1,"c":2}]}}`,
-		"an array document":             `[{"spec":{"list":[{}]}}]`,
-		"something after the document":  `{"spec":{"list":[{}]}} {}`,
-		"invalid JSON":                  `{"spec":{"list":[{}]}`,
-		"invalid UTF-8":                 "{\"spec\":{\"list\":[{\"\xff\":1}]}}",
+		"a missing parent":                       `{"spec":{}}`,
+		"a null parent":                          `{"spec":{"list":null}}`,
+		"a null element":                         `{"spec":{"list":[null]}}`,
+		"a scalar on the path":                   `{"spec":{"list":"x"}}`,
+		"an index past the end":                  `{"spec":{"list":[]}}`,
+		"a case variant beside the add":          `{"spec":{"list":[{"B":1}]}}`,
+		"a name written twice":                   `{"spec":{"list":[{}]},"spec":{"list":[{}]}}`,
+		"a name on the path twice":               `{"spec":{"list":[{}],"list":[{}]}}`,
+		"an array document":                      `[{"spec":{"list":[{}]}}]`,
+		"something after the document":           `{"spec":{"list":[{}]}} {}`,
+		"invalid JSON":                           `{"spec":{"list":[{}]}`,
+		"invalid UTF-8 in a name beside the add": "{\"spec\":{\"list\":[{\"\xff\":1}]}}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			assert.False(t, nothingToRoot([]byte(request), requirePathOps(t, add)))
@@ -131,12 +131,14 @@ func TestNothingToRootRefusesWhatItDoesNotReadAsWalkDoes(t *testing.T) {
 		})
 	}
 	for name, request := range map[string]string{
-		"every parent there":         `{"spec":{"list":[{}]}}`,
-		"escaped names":              `{"sp\u0065c":{"list":[{"\u0063":1}]}}`,
-		"loosely written":            " {\n \"spec\" : { \"list\" : [ { } ] } } \n",
-		"a case variant elsewhere":   `{"Spec":1,"spec":{"list":[{}],"B":1}}`,
-		"other members, skipped":     `{"metadata":{"b":null,"x":[1,{"y":null}]},"spec":{"list":[{},{}]}}`,
-		"null where no path goes in": `{"status":null,"spec":{"list":[{"z":null}]}}`,
+		"every parent there":               `{"spec":{"list":[{}]}}`,
+		"escaped names":                    `{"sp\u0065c":{"list":[{"\u0063":1}]}}`,
+		"loosely written":                  " {\n \"spec\" : { \"list\" : [ { } ] } } \n",
+		"a case variant elsewhere":         `{"Spec":1,"spec":{"list":[{}],"B":1}}`,
+		"other members, skipped":           `{"metadata":{"b":null,"x":[1,{"y":null}]},"spec":{"list":[{},{}]}}`,
+		"null where no path goes in":       `{"status":null,"spec":{"list":[{"z":null}]}}`,
+		"a name twice where no path goes":  `{"metadata":{"a":1,"a":2},"spec":{"list":[{"c":1,"c":2}]}}`,
+		"invalid UTF-8 where no path goes": "{\"metadata\":{\"\xff\":\"\xfe\"},\"spec\":{\"list\":[{}]}}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			assert.True(t, nothingToRoot([]byte(request), requirePathOps(t, add)))
