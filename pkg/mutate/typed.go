@@ -65,13 +65,21 @@ type differ struct {
 
 // push appends a reference token to the path; pop(n) takes the path back to n.
 func (d *differ) push(token string) int {
+	return d.pushEscaped(escapeToken(token))
+}
+
+// pushEscaped appends a token escaped already (a field's, see jsonField).
+func (d *differ) pushEscaped(token string) int {
 	n := len(d.path)
-	d.path = append(d.path, '/')
-	if strings.ContainsAny(token, "~/") {
-		token = tokenEscaper.Replace(token)
-	}
-	d.path = append(d.path, token...)
+	d.path = append(append(d.path, '/'), token...)
 	return n
+}
+
+func escapeToken(token string) string {
+	if strings.ContainsAny(token, "~/") {
+		return tokenEscaper.Replace(token)
+	}
+	return token
 }
 
 func (d *differ) pushIndex(i int) int {
@@ -87,8 +95,13 @@ func (d *differ) op(op string, value any) {
 }
 
 func (d *differ) values(a, b reflect.Value) error {
+	return d.diff(a, b, encodesItself(a.Type()))
+}
+
+// diff is values, told whether the type encodes itself (a struct field knows).
+func (d *differ) diff(a, b reflect.Value, selfEncoding bool) error {
 	t := a.Type()
-	if encodesItself(t) {
+	if selfEncoding {
 		return d.encoded(a, b)
 	}
 	switch t.Kind() {
@@ -112,14 +125,14 @@ func (d *differ) values(a, b reflect.Value) error {
 			if !ap && !bp {
 				continue
 			}
-			n := d.push(f.name)
+			n := d.pushEscaped(f.token)
 			switch {
 			case !ap:
 				err = d.encodedOp("add", bv)
 			case !bp:
 				d.op("remove", nil)
 			default:
-				err = d.values(av, bv)
+				err = d.diff(av, bv, f.selfEncoding)
 			}
 			d.pop(n)
 			if err != nil {
@@ -151,9 +164,10 @@ func (d *differ) values(a, b reflect.Value) error {
 				return err
 			}
 		}
+		elemSelf := encodesItself(t.Elem())
 		for i := range common {
 			n := d.pushIndex(i)
-			err := d.values(a.Index(i), b.Index(i))
+			err := d.diff(a.Index(i), b.Index(i), elemSelf)
 			d.pop(n)
 			if err != nil {
 				return err
@@ -170,6 +184,7 @@ func (d *differ) values(a, b reflect.Value) error {
 		case a.IsNil() || b.IsNil():
 			return d.encodedOp("replace", b) // null against an object
 		}
+		elemSelf := encodesItself(t.Elem())
 		it := b.MapRange()
 		for it.Next() {
 			k := it.Key().String()
@@ -179,7 +194,7 @@ func (d *differ) values(a, b reflect.Value) error {
 			n := d.push(k)
 			var err error
 			if av := a.MapIndex(it.Key()); av.IsValid() {
-				err = d.values(av, it.Value())
+				err = d.diff(av, it.Value(), elemSelf)
 			} else {
 				err = d.encodedOp("add", it.Value())
 			}
@@ -274,16 +289,39 @@ func encode(v reflect.Value) ([]byte, error) {
 
 var tokenEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
-// jsonField is a struct field as encoding/json encodes it.
+// jsonField is a struct field as encoding/json encodes it, with what the
+// walk asks of its type worked out once.
 type jsonField struct {
 	name                string
+	token               string // name, escaped as a pointer token
 	index               []int
 	omitempty, omitzero bool
+	selfEncoding        bool     // encodesItself
+	zero                zeroTest // for omitzero
+}
+
+// zeroTest is how omitzero tells a zero value of a type.
+type zeroTest uint8
+
+const (
+	zeroValue         zeroTest = iota // the zero value
+	zeroMethod                        // its IsZero method
+	zeroPointerMethod                 // IsZero on a pointer receiver
+)
+
+func zeroTestOf(t reflect.Type) zeroTest {
+	switch {
+	case t.Implements(isZeroerType):
+		return zeroMethod
+	case reflect.PointerTo(t).Implements(isZeroerType):
+		return zeroPointerMethod
+	}
+	return zeroValue
 }
 
 // omitted reports whether encoding/json leaves v out (omitempty, omitzero).
 func (f jsonField) omitted(v reflect.Value) bool {
-	return f.omitzero && isZero(v) || f.omitempty && isEmpty(v)
+	return f.omitzero && isZero(v, f.zero) || f.omitempty && isEmpty(v)
 }
 
 type isZeroer interface{ IsZero() bool }
@@ -291,15 +329,16 @@ type isZeroer interface{ IsZero() bool }
 var isZeroerType = reflect.TypeFor[isZeroer]()
 
 // isZero is omitzero's test: the type's IsZero method where it has one (on a
-// pointer receiver, called on the value's address or a copy's), else the zero value.
-func isZero(v reflect.Value) bool {
+// pointer receiver, called on the value's address or a copy's), else the zero
+// value; test is zeroTestOf(v.Type()).
+func isZero(v reflect.Value, test zeroTest) bool {
 	t := v.Type()
 	switch {
 	case (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil():
 		return true
-	case t.Implements(isZeroerType):
+	case test == zeroMethod:
 		return v.Interface().(isZeroer).IsZero()
-	case reflect.PointerTo(t).Implements(isZeroerType):
+	case test == zeroPointerMethod:
 		if !v.CanAddr() {
 			c := reflect.New(t).Elem()
 			c.Set(v)
@@ -385,7 +424,8 @@ func jsonFields(t reflect.Type) ([]jsonField, error) {
 				return errUntyped // a clash encoding/json resolves by depth and tags
 			}
 			seen[name] = true
-			out = append(out, jsonField{name: name, index: idx, omitempty: omitempty, omitzero: omitzero})
+			out = append(out, jsonField{name: name, token: escapeToken(name), index: idx, omitempty: omitempty, omitzero: omitzero,
+				selfEncoding: encodesItself(f.Type), zero: zeroTestOf(f.Type)})
 		}
 		return nil
 	}
