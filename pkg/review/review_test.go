@@ -326,3 +326,20 @@ func FuzzHandlerAnswersAsControllerRuntime(f *testing.F) {
 		requireSame(t, body, true, "application/json")
 	})
 }
+
+// BenchmarkDecode reads an UPDATE review of the example api Deployment in
+// one pass, its object left as bytes and decoded typed in the pass.
+func BenchmarkDecode(b *testing.B) {
+	body := sent(b, "admission.k8s.io/v1", admissionv1.Update, true)
+	for name, objects := range map[string]func(schema.GroupVersionKind) runtime.Object{"bytes": nil, "typed": workload.New} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, _, ok := review.Decode(body, objects); !ok {
+					b.Fatal("not read in one pass")
+				}
+			}
+		})
+	}
+}
