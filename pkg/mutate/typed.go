@@ -244,6 +244,9 @@ func (d *differ) diff(a, b reflect.Value, selfEncoding bool) error {
 // encoded is jsonpatch.CreatePatch over the encodings of a and b, its paths
 // put under the differ's.
 func (d *differ) encoded(a, b reflect.Value) error {
+	if equalValues(a, b) {
+		return nil // equal values encode the same: nothing to diff
+	}
 	ja, err := encode(a)
 	if err != nil {
 		return err
@@ -264,6 +267,16 @@ func (d *differ) encoded(a, b reflect.Value) error {
 		d.ops = append(d.ops, op)
 	}
 	return nil
+}
+
+// equalValues is reflect.DeepEqual of a and b, through their addresses where
+// they have them (no copy to box). Most quantities, times and int-or-strings
+// of a mutation are left as they were: this spares encoding both sides.
+func equalValues(a, b reflect.Value) bool {
+	if a.CanAddr() && b.CanAddr() {
+		return reflect.DeepEqual(a.Addr().Interface(), b.Addr().Interface())
+	}
+	return reflect.DeepEqual(a.Interface(), b.Interface())
 }
 
 // encodedOp is an operation whose value is v's encoding, as it is: it is what

@@ -185,3 +185,36 @@ func TestObjectLeavesTheInputAsItWas(t *testing.T) {
 		assert.NotEqual(t, was, res.Object, f)
 	}
 }
+
+// BenchmarkTypedPatch diffs the minimal api Deployment's spec against its
+// mutation, typed and as CreatePatch over the encodings.
+func BenchmarkTypedPatch(b *testing.B) {
+	raw, err := os.ReadFile("../../test/testdata/mutate/api-minimal.yaml")
+	require.NoError(b, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(b, err)
+	res, err := Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
+	require.NoError(b, err)
+	before, after := specs(obj, res.Object)
+	require.NotNil(b, before)
+	b.Run("typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := typedPatch(before, after, "/spec"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CreatePatch", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ja, err := specDocument(before)
+			require.NoError(b, err)
+			jb, err := specDocument(after)
+			require.NoError(b, err)
+			if _, err := jsonpatch.CreatePatch(ja, jb); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
