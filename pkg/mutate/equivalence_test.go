@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gomodules.xyz/jsonpatch/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/laminar/ha-webhook/pkg/kubejson"
@@ -285,12 +286,7 @@ func removesElements(t *testing.T, doc []byte, ops []jsonpatch.Operation) bool {
 func TestRootPatchMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	for i := 0; i < 3000; i++ {
-		a := randomObject(rng, 0)
-		b := edit(rng, deepCopy(a), 0)
-		ja, _ := json.Marshal(a)
-		jb, _ := json.Marshal(b)
-		ops, err := jsonpatch.CreatePatch(ja, jb)
-		require.NoError(t, err)
+		a, _, jb, ops := randomEdit(t, rng)
 		request := dropRandom(rng, deepCopy(a), 0)
 		jr, _ := json.Marshal(request)
 		switch i % 4 {
@@ -484,3 +480,46 @@ func TestEncodePairGivesTheSamePatch(t *testing.T) {
 
 // encoded is rootPatch's mutated document, given.
 func encoded(b []byte) func() ([]byte, error) { return func() ([]byte, error) { return b, nil } }
+
+// randomEdit is a random object, its encoding, the encoding of a random edit
+// of it, and CreatePatch between the two.
+func randomEdit(t *testing.T, rng *rand.Rand) (a any, ja, jb []byte, ops []jsonpatch.Operation) {
+	t.Helper()
+	a = randomObject(rng, 0)
+	b := edit(rng, deepCopy(a), 0)
+	ja, err := json.Marshal(a)
+	require.NoError(t, err)
+	jb, err = json.Marshal(b)
+	require.NoError(t, err)
+	ops, err = jsonpatch.CreatePatch(ja, jb)
+	require.NoError(t, err)
+	return a, ja, jb, ops
+}
+
+// forEachFixture calls f with every workload fixture of test/testdata/mutate
+// (the files that decode as one), decoded, and its bytes.
+func forEachFixture(t *testing.T, f func(path string, obj runtime.Object, raw []byte)) {
+	t.Helper()
+	files, err := filepath.Glob("../../test/testdata/mutate/*.yaml")
+	require.NoError(t, err)
+	for _, path := range files {
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		obj, _, err := manifest.Decode(raw)
+		if err != nil {
+			continue // a policy or golden file
+		}
+		f(path, obj, raw)
+	}
+}
+
+// minimalAPI is the minimal api Deployment fixture, decoded, and its bytes:
+// what the benchmarks of the patch's parts mutate.
+func minimalAPI(tb testing.TB) (runtime.Object, []byte) {
+	tb.Helper()
+	raw, err := os.ReadFile("../../test/testdata/mutate/api-minimal.yaml")
+	require.NoError(tb, err)
+	obj, _, err := manifest.Decode(raw)
+	require.NoError(tb, err)
+	return obj, raw
+}

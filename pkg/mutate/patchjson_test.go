@@ -2,16 +2,14 @@ package mutate
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gomodules.xyz/jsonpatch/v2"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
-	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 )
@@ -32,16 +30,8 @@ func requireMarshalled(t *testing.T, ops []jsonpatch.Operation, msgAndArgs ...an
 }
 
 func TestEncodePatchIsJSONMarshalOnTheFixtures(t *testing.T) {
-	files, err := filepath.Glob("../../test/testdata/mutate/*.yaml")
-	require.NoError(t, err)
 	n := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		obj, _, err := manifest.Decode(raw)
-		if err != nil {
-			continue
-		}
+	forEachFixture(t, func(f string, obj runtime.Object, raw []byte) {
 		js, err := yaml.YAMLToJSON(raw)
 		require.NoError(t, err)
 		res, err := Object(obj, js, policy.Default(), rules.Situation{Now: testNow})
@@ -50,7 +40,7 @@ func TestEncodePatchIsJSONMarshalOnTheFixtures(t *testing.T) {
 			requireMarshalled(t, res.Patch, f)
 			n++
 		}
-	}
+	})
 	assert.Greater(t, n, 5, "fixtures that get a patch")
 }
 
@@ -110,10 +100,7 @@ func TestEncodePatchIsJSONMarshalOnEveryKindOfOperation(t *testing.T) {
 // BenchmarkEncodePatch compares EncodePatch with json.Marshal on the patch of
 // the minimal api Deployment (the gain docs/performance.md gives).
 func BenchmarkEncodePatch(b *testing.B) {
-	raw, err := os.ReadFile("../../test/testdata/mutate/api-minimal.yaml")
-	require.NoError(b, err)
-	obj, _, err := manifest.Decode(raw)
-	require.NoError(b, err)
+	obj, raw := minimalAPI(b)
 	js, err := yaml.YAMLToJSON(raw)
 	require.NoError(b, err)
 	res, err := Object(obj, js, policy.Default(), rules.Situation{Now: testNow})

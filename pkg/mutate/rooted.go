@@ -93,15 +93,8 @@ func rootInDocument(request []byte, mutated func() ([]byte, error), ops []jsonpa
 // asTheyAre is ops sorted, when rooting them in request changes nothing (see
 // nothingToRoot).
 func asTheyAre(request []byte, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, bool) {
-	out := make([]pathOp, len(ops))
-	for i, op := range ops {
-		tokens, err := kubejson.SplitPointer(op.Path)
-		if err != nil {
-			return nil, false
-		}
-		out[i] = pathOp{op: op, tokens: sortTokens(tokens)}
-	}
-	if !nothingToRoot(request, out) {
+	out, err := splitPaths(ops)
+	if err != nil || !nothingToRoot(request, out) {
 		return nil, false
 	}
 	sortOperations(out)
@@ -110,6 +103,19 @@ func asTheyAre(request []byte, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.
 		res[i] = out[i].op
 	}
 	return res, true
+}
+
+// splitPaths pairs every operation with its path's reference tokens.
+func splitPaths(ops []jsonpatch.JsonPatchOperation) ([]pathOp, error) {
+	out := make([]pathOp, len(ops))
+	for i, op := range ops {
+		tokens, err := kubejson.SplitPointer(op.Path)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = pathOp{op: op, tokens: sortTokens(tokens)}
+	}
+	return out, nil
 }
 
 // dropCaseVariants removes, beside an add of the member the last of tokens

@@ -4,37 +4,22 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gomodules.xyz/jsonpatch/v2"
+	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/laminar/ha-webhook/pkg/kubejson"
-	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
 	"github.com/laminar/ha-webhook/pkg/rules"
 )
 
 func requirePathOps(t *testing.T, ops []jsonpatch.Operation) []pathOp {
 	t.Helper()
-	out, ok := splitOps(ops)
-	require.True(t, ok)
+	out, err := splitPaths(ops)
+	require.NoError(t, err)
 	return out
-}
-
-func splitOps(ops []jsonpatch.Operation) ([]pathOp, bool) {
-	out := make([]pathOp, len(ops))
-	for i, op := range ops {
-		tokens, err := kubejson.SplitPointer(op.Path)
-		if err != nil {
-			return nil, false
-		}
-		out[i] = pathOp{op: op, tokens: sortTokens(tokens)}
-	}
-	return out, true
 }
 
 // requireAsTheGeneralPath: when nothingToRoot says so, rooting in the decoded
@@ -54,12 +39,7 @@ func TestNothingToRootOnlyWhenRootingChangesNothing(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	fast, total := 0, 0
 	for i := 0; i < 3000; i++ {
-		a := randomObject(rng, 0)
-		b := edit(rng, deepCopy(a), 0)
-		ja, _ := json.Marshal(a)
-		jb, _ := json.Marshal(b)
-		ops, err := jsonpatch.CreatePatch(ja, jb)
-		require.NoError(t, err)
+		a, ja, jb, ops := randomEdit(t, rng)
 		if len(ops) == 0 {
 			continue
 		}
@@ -84,28 +64,20 @@ func TestNothingToRootOnlyWhenRootingChangesNothing(t *testing.T) {
 // What the API server sends — the typed encoding of the object — MUST need no
 // rooting for any fixture's patch.
 func TestNothingToRootForWhatTheAPIServerSends(t *testing.T) {
-	files, err := filepath.Glob("../../test/testdata/mutate/*.yaml")
-	require.NoError(t, err)
 	n := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		obj, _, err := manifest.Decode(raw)
-		if err != nil {
-			continue
-		}
+	forEachFixture(t, func(f string, obj runtime.Object, _ []byte) {
 		request, err := json.Marshal(obj)
 		require.NoError(t, err)
 		res, err := Object(obj, request, policy.Default(), rules.Situation{Now: testNow})
 		require.NoError(t, err)
 		if len(res.Patch) == 0 {
-			continue
+			return
 		}
 		after, err := json.Marshal(res.Object)
 		require.NoError(t, err)
 		assert.True(t, requireAsTheGeneralPath(t, request, after, res.Patch), f)
 		n++
-	}
+	})
 	assert.Greater(t, n, 5)
 }
 
@@ -165,10 +137,7 @@ func mustIndent(t *testing.T, v any) []byte {
 // the API server would send for it, with the scan (nothingToRoot) and with the
 // general path alone (the gain docs/performance.md gives).
 func BenchmarkRootPatch(b *testing.B) {
-	raw, err := os.ReadFile("../../test/testdata/mutate/api-minimal.yaml")
-	require.NoError(b, err)
-	obj, _, err := manifest.Decode(raw)
-	require.NoError(b, err)
+	obj, _ := minimalAPI(b)
 	request, err := json.Marshal(obj)
 	require.NoError(b, err)
 	res, err := Object(obj, request, policy.Default(), rules.Situation{Now: testNow})

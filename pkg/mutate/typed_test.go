@@ -45,27 +45,19 @@ func byPath(ops []jsonpatch.Operation) []jsonpatch.Operation {
 // The typed diff MUST give CreatePatch's operations — paths, kinds and values —
 // on every fixture's mutation.
 func TestTypedPatchIsCreatePatchOnTheFixtures(t *testing.T) {
-	files, err := filepath.Glob("../../test/testdata/mutate/*.yaml")
-	require.NoError(t, err)
 	n := 0
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		obj, _, err := manifest.Decode(raw)
-		if err != nil {
-			continue
-		}
+	forEachFixture(t, func(f string, obj runtime.Object, _ []byte) {
 		res, err := Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
 		require.NoError(t, err)
 		a, b := specs(obj, res.Object)
 		if a == nil {
-			continue
+			return
 		}
 		got, err := typedPatch(a, b, "/spec")
 		require.NoError(t, err, f)
 		assert.Equal(t, byPath(createPatch(t, a, b)), byPath(decodedValues(t, got)), f)
 		n++
-	}
+	})
 	assert.Greater(t, n, 5)
 }
 
@@ -189,10 +181,7 @@ func TestObjectLeavesTheInputAsItWas(t *testing.T) {
 // BenchmarkTypedPatch diffs the minimal api Deployment's spec against its
 // mutation, typed and as CreatePatch over the encodings.
 func BenchmarkTypedPatch(b *testing.B) {
-	raw, err := os.ReadFile("../../test/testdata/mutate/api-minimal.yaml")
-	require.NoError(b, err)
-	obj, _, err := manifest.Decode(raw)
-	require.NoError(b, err)
+	obj, _ := minimalAPI(b)
 	res, err := Object(obj, nil, policy.Default(), rules.Situation{Now: testNow})
 	require.NoError(b, err)
 	before, after := specs(obj, res.Object)
