@@ -63,7 +63,11 @@ func start(t *testing.T, topo string, o *devenv.ClusterOptions) *suite {
 			s.watch.stop()
 		}
 		if t.Failed() {
-			for _, name := range []string{"kube-scheduler", "kube-controller-manager"} {
+			names := []string{"kube-scheduler", "kube-controller-manager"}
+			for _, n := range env.Cluster.Nodes() {
+				names = append(names, "kwok-"+n.Name) // each node's kubelet
+			}
+			for _, name := range names {
 				t.Log(env.Cluster.LogTail(name))
 			}
 		}
@@ -138,6 +142,9 @@ type state struct {
 	Zones         map[string]int // Ready pods per zone that has a schedulable node
 	Hosts         map[string]int // Ready pods per node
 	Why           string         // the scheduler's message for an unschedulable pod
+	// NotReady names the bound pods not serving, with their node and phase: what
+	// a report needs when a wait for them times out.
+	NotReady []string
 }
 
 func (st state) zoneSkew(zoned bool) int {
@@ -213,6 +220,9 @@ func (s *suite) snapshot(ctx context.Context, w workload, mode string) (state, e
 				}
 			}
 		}
+		if p.Spec.NodeName != "" && !serving(p) {
+			st.NotReady = append(st.NotReady, fmt.Sprintf("%s on %s (node Ready %v), %s", p.Name, p.Spec.NodeName, nodeOK[p.Spec.NodeName], p.Status.Phase))
+		}
 		if serving(p) {
 			st.Ready++
 			st.Hosts[p.Spec.NodeName]++
@@ -253,8 +263,8 @@ func (s *suite) waitAll(ctx context.Context, what string, ws []workload, cond fu
 				}
 				if !cond(w, st) {
 					ok = false
-					report = append(report, fmt.Sprintf("%s/%s: %d Ready of %d, %d pods, %d pending, %d terminating %s",
-						w.namespace(m), w.App, st.Ready, w.Replicas, st.Total, st.Pending, st.Terminating, st.Why))
+					report = append(report, fmt.Sprintf("%s/%s: %d Ready of %d, %d pods, %d pending, %d terminating %s; not Ready: %s",
+						w.namespace(m), w.App, st.Ready, w.Replicas, st.Total, st.Pending, st.Terminating, st.Why, strings.Join(st.NotReady, ", ")))
 				}
 			}
 		}
