@@ -222,8 +222,18 @@ func TestDecodeKeepsTheObjectsBytes(t *testing.T) {
 // what workload.Decode gives, its bytes still the body's own; the oldObject,
 // which often repeats it, stays bytes.
 func TestDecodeReadsTheObjectTypedInThePass(t *testing.T) {
-	for _, op := range []admissionv1.Operation{admissionv1.Create, admissionv1.Update} {
-		body := sent(t, "admission.k8s.io/v1", op, op == admissionv1.Update)
+	for _, op := range []admissionv1.Operation{admissionv1.Create, admissionv1.Update, "indented"} {
+		operation := op
+		if op == "indented" {
+			operation = admissionv1.Update
+		}
+		body := sent(t, "admission.k8s.io/v1", operation, operation == admissionv1.Update)
+		if op == "indented" {
+			// Whitespace around the object: its bytes are still the value alone.
+			var b bytes.Buffer
+			require.NoError(t, json.Indent(&b, body, " ", "\t"))
+			body = b.Bytes()
+		}
 		plain, _, ok := review.Decode(body, nil)
 		require.True(t, ok)
 		_, decodedWithout := review.Object(plain.Object, workload.DeploymentGVK)
