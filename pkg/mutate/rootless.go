@@ -117,7 +117,7 @@ func visit(dec *jsontext.Decoder, n *pathNode) bool {
 			return false
 		}
 		for i := 0; dec.PeekKind() != ']'; i++ {
-			if c := n.children[itoa(i)]; c != nil {
+			if c := n.children[strconv.Itoa(i)]; c != nil {
 				if !visit(dec, c) {
 					return false
 				}
@@ -144,20 +144,4 @@ func allFound(n *pathNode) bool {
 		}
 	}
 	return true
-}
-
-// smallInts are the indexes of the arrays a pod template holds, spelt once.
-var smallInts = func() []string {
-	out := make([]string, 64)
-	for i := range out {
-		out[i] = strconv.Itoa(i)
-	}
-	return out
-}()
-
-func itoa(i int) string {
-	if i < len(smallInts) {
-		return smallInts[i]
-	}
-	return strconv.Itoa(i)
 }
