@@ -21,9 +21,9 @@ func checkControllerShellCommand(w *workload.Workload, p *policy.Policy, _ Situa
 	if c == nil {
 		return nil
 	}
-	script, ok := shellScript(c, cPath)
+	script, ok := shellScript(c)
 	if !ok {
 		return nil
 	}
-	return field.ErrorList{field.Invalid(script.path, script.text, "script flags are unverified; fix: args or env")}
+	return field.ErrorList{field.Invalid(script.path(cPath), script.text, "script flags are unverified; fix: args or env")}
 }

@@ -2,17 +2,38 @@ package rules
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
-// selectsPods reports whether a term's selector picks the workload's own pods.
+// selectsPods reports whether a term's selector picks the workload's own pods,
+// as metav1.LabelSelectorAsSelector's selector would: an empty or invalid
+// selector picks nothing.
 func selectsPods(sel *metav1.LabelSelector, podLabels map[string]string) bool {
 	if sel == nil {
 		return false
+	}
+	// Requirements are ANDed, and an invalid one picks nothing: a matchLabels
+	// pair the pods do not carry answers without building the selector, and a
+	// selector of matchLabels alone, all carried, picks them when every pair is
+	// valid. Every term of every workload is judged so, on every request.
+	for k, v := range sel.MatchLabels {
+		if got, ok := podLabels[k]; !ok || got != v {
+			return false
+		}
+	}
+	if len(sel.MatchExpressions) == 0 {
+		for k, v := range sel.MatchLabels {
+			if len(content.IsLabelKey(k)) > 0 || len(validation.IsValidLabelValue(v)) > 0 {
+				return false
+			}
+		}
+		return len(sel.MatchLabels) > 0
 	}
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil || s.Empty() {

@@ -1,10 +1,15 @@
 package rules
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -128,4 +133,71 @@ func TestPreStopDelay(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+// selectsPodsAsTheLibrary is selectsPods as metav1's selector answers it.
+func selectsPodsAsTheLibrary(sel *metav1.LabelSelector, podLabels map[string]string) bool {
+	if sel == nil {
+		return false
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil || s.Empty() {
+		return false
+	}
+	return s.Matches(labels.Set(podLabels))
+}
+
+// selectsPods MUST answer as the selector metav1.LabelSelectorAsSelector
+// builds, its shortcuts included: on random selectors and pod labels over keys
+// and values both valid and invalid, with every operator and an unknown one.
+func TestSelectsPodsAgreesWithLabelSelectorAsSelector(t *testing.T) {
+	keys := []string{"app", "tier", "laminar.io/role", "bad key", "-x", "", "a/b/c", strings.Repeat("k", 64)}
+	values := []string{"laminar-api", "laminar-controller", "", "x", "bad value!", strings.Repeat("v", 64)}
+	ops := []metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn,
+		metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist, "Gt"}
+	rnd := rand.New(rand.NewPCG(18, 3)) //nolint:gosec // G404: reproducible test input
+	pick := func(from []string) string { return from[rnd.IntN(len(from))] }
+	someLabels := func(n int) map[string]string {
+		if n == 0 && rnd.IntN(2) == 0 {
+			return nil
+		}
+		m := map[string]string{}
+		for range n {
+			m[pick(keys)] = pick(values)
+		}
+		return m
+	}
+	agreed, selected := 0, 0
+	for range 20000 {
+		var sel *metav1.LabelSelector
+		if rnd.IntN(20) > 0 {
+			sel = &metav1.LabelSelector{MatchLabels: someLabels(rnd.IntN(3))}
+			for range rnd.IntN(3) {
+				e := metav1.LabelSelectorRequirement{Key: pick(keys), Operator: ops[rnd.IntN(len(ops))]}
+				for range rnd.IntN(3) {
+					e.Values = append(e.Values, pick(values))
+				}
+				sel.MatchExpressions = append(sel.MatchExpressions, e)
+			}
+		}
+		pod := someLabels(rnd.IntN(4))
+		if sel != nil && rnd.IntN(2) == 0 {
+			// Pods that carry the matchLabels, as a workload's own do.
+			if pod == nil {
+				pod = map[string]string{}
+			}
+			for k, v := range sel.MatchLabels {
+				pod[k] = v
+			}
+		}
+		want := selectsPodsAsTheLibrary(sel, pod)
+		require.Equal(t, want, selectsPods(sel, pod), "selector %+v, pod labels %v", sel, pod)
+		agreed++
+		if want {
+			selected++
+		}
+	}
+	// The input reaches both answers, so the agreement says something.
+	assert.Greater(t, selected, 300)
+	assert.Greater(t, agreed-selected, 500)
 }

@@ -28,30 +28,38 @@ type flag struct {
 // script's positional parameters, never the binary's flags.
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true}
 
-// word is one word of a container's command line, with its path.
+// word is one word of a container's command line: the index-th of its
+// command, or of its args. Its path is built only when a finding names it:
+// most command lines are read and found fine.
 type word struct {
-	text string
-	path *field.Path
+	text  string
+	args  bool
+	index int
 }
 
-// commandLine is command then args, as the kubelet runs them.
-func commandLine(c *corev1.Container, cPath *field.Path) []word {
-	out := make([]word, 0, len(c.Command)+len(c.Args))
-	for i, w := range c.Command {
-		out = append(out, word{w, cPath.Child("command").Index(i)})
+func (w word) path(cPath *field.Path) *field.Path {
+	if w.args {
+		return cPath.Child("args").Index(w.index)
 	}
-	for i, w := range c.Args {
-		out = append(out, word{w, cPath.Child("args").Index(i)})
+	return cPath.Child("command").Index(w.index)
+}
+
+// commandLen is the number of words in command then args, as the kubelet runs them.
+func commandLen(c *corev1.Container) int { return len(c.Command) + len(c.Args) }
+
+// commandWord is the i-th word of command then args.
+func commandWord(c *corev1.Container, i int) word {
+	if i < len(c.Command) {
+		return word{text: c.Command[i], index: i}
 	}
-	return out
+	return word{text: c.Args[i-len(c.Command)], args: true, index: i - len(c.Command)}
 }
 
 // shellScript finds the script of a command line that runs a shell with -c
 // (also in a group such as -ec, and behind env): "sh -c 'exec laminar …'".
 // Only the command's own words can start a shell; args cannot, since an image's
 // ENTRYPOINT, which this webhook never sees, runs before them.
-func shellScript(c *corev1.Container, cPath *field.Path) (word, bool) {
-	words := commandLine(c, cPath)
+func shellScript(c *corev1.Container) (word, bool) {
 	i := 0
 	if len(c.Command) > 0 && path.Base(c.Command[0]) == "env" {
 		for i = 1; i < len(c.Command) && (strings.HasPrefix(c.Command[i], "-") || strings.Contains(c.Command[i], "=")); i++ {
@@ -60,8 +68,9 @@ func shellScript(c *corev1.Container, cPath *field.Path) (word, bool) {
 	if i >= len(c.Command) || !shells[path.Base(c.Command[i])] {
 		return word{}, false
 	}
-	for j := i + 1; j < len(words); j++ {
-		t := words[j].text
+	n := commandLen(c)
+	for j := i + 1; j < n; j++ {
+		t := commandWord(c, j).text
 		switch {
 		case t == "-o" || t == "+o":
 			j++ // the option's name
@@ -69,8 +78,8 @@ func shellScript(c *corev1.Container, cPath *field.Path) (word, bool) {
 		case !strings.HasPrefix(t, "-") || strings.HasPrefix(t, "--") || t == "-":
 			return word{}, false
 		case strings.ContainsRune(t[1:], 'c'):
-			if j+1 < len(words) {
-				return words[j+1], true
+			if j+1 < n {
+				return commandWord(c, j+1), true
 			}
 			return word{}, false
 		}
@@ -100,8 +109,9 @@ func scriptWords(script string) []string {
 func findFlag(c *corev1.Container, cPath *field.Path, name string, takesValue bool) (flag, bool) {
 	var found flag
 	ok := false
-	scan := func(words []string, at func(i int) *field.Path) {
-		for i, w := range words {
+	scan := func(n int, text func(i int) string, at func(i int) *field.Path) {
+		for i := range n {
+			w := text(i)
 			trimmed := strings.TrimPrefix(strings.TrimPrefix(w, "-"), "-")
 			if trimmed == w {
 				continue
@@ -109,25 +119,22 @@ func findFlag(c *corev1.Container, cPath *field.Path, name string, takesValue bo
 			switch {
 			case trimmed == name:
 				found, ok = flag{Path: at(i)}, true
-				if takesValue && i+1 < len(words) {
-					found.Value, found.HasValue = words[i+1], true
+				if takesValue && i+1 < n {
+					found.Value, found.HasValue = text(i+1), true
 				}
 			case strings.HasPrefix(trimmed, name+"="):
 				found, ok = flag{Value: strings.TrimPrefix(trimmed, name+"="), HasValue: true, Path: at(i)}, true
 			}
 		}
 	}
-	if script, isShell := shellScript(c, cPath); isShell {
-		scan(scriptWords(script.text), func(int) *field.Path { return script.path })
+	if script, isShell := shellScript(c); isShell {
+		words := scriptWords(script.text)
+		scan(len(words), func(i int) string { return words[i] }, func(int) *field.Path { return script.path(cPath) })
 		found.Script = ok
 		return found, ok
 	}
-	words := commandLine(c, cPath)
-	texts := make([]string, len(words))
-	for i, w := range words {
-		texts[i] = w.text
-	}
-	scan(texts, func(i int) *field.Path { return words[i].path })
+	scan(commandLen(c), func(i int) string { return commandWord(c, i).text },
+		func(i int) *field.Path { return commandWord(c, i).path(cPath) })
 	return found, ok
 }
 

@@ -62,7 +62,25 @@ var (
 	SpecPath = field.NewPath("spec")
 	// PodSpecPath is the field path of the pod spec inside the template.
 	PodSpecPath = SpecPath.Child("template", "spec")
+	// containerPaths are the paths of the first containers, built once: rules
+	// ask for the main container's path on every request, and a field.Path
+	// never changes once built.
+	containerPaths = func() []*field.Path {
+		out := make([]*field.Path, 8)
+		for i := range out {
+			out[i] = PodSpecPath.Child("containers").Index(i)
+		}
+		return out
+	}()
 )
+
+// ContainerPath is the field path of the i-th container of the pod spec.
+func ContainerPath(i int) *field.Path {
+	if i >= 0 && i < len(containerPaths) {
+		return containerPaths[i]
+	}
+	return PodSpecPath.Child("containers").Index(i)
+}
 
 // RoleFromLabels tells which Laminar role a set of pod labels belongs to.
 func RoleFromLabels(labels map[string]string) (Role, bool) {
@@ -216,7 +234,7 @@ func (w *Workload) MainContainer(preferred string) (*corev1.Container, *field.Pa
 			}
 		}
 	}
-	return &cs[pick], PodSpecPath.Child("containers").Index(pick)
+	return &cs[pick], ContainerPath(pick)
 }
 
 // WithReplicas is a deep copy of w whose replica count is n: how a scale request
