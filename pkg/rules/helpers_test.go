@@ -155,7 +155,7 @@ func TestSelectsPodsAgreesWithLabelSelectorAsSelector(t *testing.T) {
 	values := []string{"laminar-api", "laminar-controller", "", "x", "bad value!", strings.Repeat("v", 64)}
 	ops := []metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn,
 		metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist, "Gt"}
-	rnd := rand.New(rand.NewPCG(18, 3)) //nolint:gosec // G404: reproducible test input
+	rnd := rand.New(rand.NewPCG(18, 3))
 	pick := func(from []string) string { return from[rnd.IntN(len(from))] }
 	someLabels := func(n int) map[string]string {
 		if n == 0 && rnd.IntN(2) == 0 {
