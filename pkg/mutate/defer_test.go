@@ -66,9 +66,18 @@ func TestUpdateWithTheTemplateUnchangedDefersTemplateDefaults(t *testing.T) {
 			}
 			tc.edit(d)
 			s := rules.Situation{Now: testNow, Old: wl(t, old.DeepCopy())}
+			input := d.DeepCopy()
 			res, err := mutate.Object(d, nil, policy.Default(), s)
 			require.NoError(t, err)
+			assert.Equal(t, input, d, "the input is never changed")
 			got := res.Object.(*appsv1.Deployment)
+			if !tc.wantTemplate {
+				// The template put back is the copy's own, not the input's.
+				again, err := mutate.Object(d, nil, policy.Default(), s)
+				require.NoError(t, err)
+				again.Object.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Image = "changed"
+				assert.Equal(t, input, d, "the input shares nothing the copy's template holds")
+			}
 			assert.Contains(t, res.Applied, "set-api-strategy", "the strategy rolls nothing and still applies")
 			assert.Equal(t, int32(0), got.Spec.Strategy.RollingUpdate.MaxUnavailable.IntVal)
 			if tc.wantTemplate {

@@ -42,7 +42,11 @@ func Defers(w, old *workload.Workload) bool {
 // place. It returns the IDs of the rules that changed something and of those an
 // exemption annotation, in force at s.Now, switched off.
 func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, exempted []string) {
-	applied, _, exempted = apply(w, Defers(w, s.Old), p, s)
+	var pristine *corev1.PodTemplateSpec
+	if Defers(w, s.Old) {
+		pristine = w.Template.DeepCopy()
+	}
+	applied, _, exempted = apply(w, pristine, p, s)
 	return applied, exempted
 }
 
@@ -50,13 +54,11 @@ func Apply(w *workload.Workload, p *policy.Policy, s rules.Situation) (applied, 
 // the pod template is undone and listed in deferred; the rest still apply
 // (Deployment strategy rolls nothing).
 //
-// defers is Defers(w, s.Old), which the caller may know cheaper (see Object).
-func apply(w *workload.Workload, defers bool, p *policy.Policy, s rules.Situation) (applied, deferred, exempted []string) {
+// pristine is, where Defers holds, w's pod template as it was before any rule
+// ran, which apply never changes: Object passes its input's, Apply a copy.
+// Nil where Defers does not hold.
+func apply(w *workload.Workload, pristine *corev1.PodTemplateSpec, p *policy.Policy, s rules.Situation) (applied, deferred, exempted []string) {
 	ex := exempt.Read(w.Meta.Annotations)
-	var template *corev1.PodTemplateSpec
-	if defers {
-		template = w.Template.DeepCopy()
-	}
 	for r := range rules.Defaults() {
 		if !r.AppliesTo(w) || !r.On(p) {
 			continue
@@ -68,8 +70,8 @@ func apply(w *workload.Workload, defers bool, p *policy.Policy, s rules.Situatio
 		if !r.Fill(w, p, s) {
 			continue
 		}
-		if template != nil && !equality.Semantic.DeepEqual(*w.Template, *template) {
-			*w.Template = *template.DeepCopy()
+		if pristine != nil && !equality.Semantic.DeepEqual(*w.Template, *pristine) {
+			*w.Template = *pristine.DeepCopy()
 			deferred = append(deferred, r.ID)
 			continue
 		}
@@ -129,7 +131,12 @@ func Object(obj runtime.Object, request []byte, p *policy.Policy, s rules.Situat
 	out := specCopy(obj)
 	w, _ := workload.FromObject(out)
 	// Asked of the input, which s.Old may be (see Defers): its copy is equal.
-	applied, deferred, exempted := apply(w, Defers(in, s.Old), p, s)
+	// The input's template is the copy's as it was, and stays so.
+	var pristine *corev1.PodTemplateSpec
+	if Defers(in, s.Old) {
+		pristine = in.Template
+	}
+	applied, deferred, exempted := apply(w, pristine, p, s)
 	return result(obj, out, request, applied, deferred, exempted)
 }
 
