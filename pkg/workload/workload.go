@@ -74,8 +74,8 @@ var (
 	}()
 )
 
-// ContainerPath is the field path of the i-th container of the pod spec.
-func ContainerPath(i int) *field.Path {
+// containerPath is the field path of the i-th container of the pod spec.
+func containerPath(i int) *field.Path {
 	if i >= 0 && i < len(containerPaths) {
 		return containerPaths[i]
 	}
@@ -234,7 +234,7 @@ func (w *Workload) MainContainer(preferred string) (*corev1.Container, *field.Pa
 			}
 		}
 	}
-	return &cs[pick], ContainerPath(pick)
+	return &cs[pick], containerPath(pick)
 }
 
 // WithReplicas is a deep copy of w whose replica count is n: how a scale request
