@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -203,13 +204,14 @@ type Cluster struct {
 	opts  ClusterOptions
 	nodes []SimNode
 
-	certs          *Certs
-	schedulerPort  int
-	controllerPort int
-	procs          []*childProc        // kube-controller-manager, kube-scheduler
-	logFiles       map[string]*os.File // by component
-	stopProvision  func()
-	stopFailSwitch func()
+	certs           *Certs
+	statusSyncStage string // path of kwok-pod-status-sync.yaml, written for the node kwoks
+	schedulerPort   int
+	controllerPort  int
+	procs           []*childProc        // kube-controller-manager, kube-scheduler
+	logFiles        map[string]*os.File // by component
+	stopProvision   func()
+	stopFailSwitch  func()
 
 	mu      sync.Mutex
 	kubelet map[string]*childProc // each node's kwok; absent while the node is failed
@@ -241,6 +243,10 @@ func (e *Env) startCluster(ctx context.Context, o ClusterOptions) (err error) {
 		return err
 	}
 	if err := c.certs.WriteServing(dir); err != nil {
+		return err
+	}
+	c.statusSyncStage = filepath.Join(dir, "kwok-pod-status-sync.yaml")
+	if err := os.WriteFile(c.statusSyncStage, podStatusSyncStage, 0o600); err != nil {
 		return err
 	}
 	ports, err := FreePorts(2)
@@ -328,6 +334,12 @@ func (c *Cluster) describeZones() string {
 	return fmt.Sprintf("zones %s", strings.Join(c.Zones(), ", "))
 }
 
+// podStatusSyncStage is the kwok stage that plays a kubelet's pod status
+// sync; the file says why kwok's own stages need it.
+//
+//go:embed kwok-pod-status-sync.yaml
+var podStatusSyncStage []byte
+
 // startKubelet starts the kwok that plays node's kubelet: it manages that node
 // alone, holds its lease, and plays the pod stages for the pods bound to it.
 func (c *Cluster) startKubelet(node string) error {
@@ -347,6 +359,7 @@ func (c *Cluster) startKubelet(node string) error {
 	args := []string{
 		"--kubeconfig=" + c.env.KubeconfigPath,
 		"--config=" + filepath.Join(c.env.AssetsDir, "kwok-stages.yaml"),
+		"--config=" + c.statusSyncStage,
 		"--manage-single-node=" + node,
 		// kwok renews the lease every quarter of its duration: four renewals
 		// per grace period, so a slow moment on two busy cores is not a node

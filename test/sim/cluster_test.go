@@ -238,3 +238,33 @@ func annotate(t *testing.T, ctx context.Context, node, value string) {
 	}
 	require.NoError(t, env.Client.Patch(ctx, n, patch))
 }
+
+// A running pod that another writer marks Ready=False while its node is up —
+// as the node lifecycle controller does for a pod it sees on a node whose last
+// health check failed, which happens to a restored node's first pods — MUST
+// turn Ready again, the same pod, as a kubelet's status sync makes it. Without
+// it a pod of a restored node could stay Running and not Ready for good.
+func TestPodMarkedNotReadyOnAnUpNodeTurnsReadyAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := newNamespace(t, ctx, "sim-status-sync")
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "marked", Namespace: ns, Labels: map[string]string{"app": "marked"}},
+		Spec:       podSpec("marked"),
+	}
+	require.NoError(t, env.Client.Create(ctx, pod))
+	running := waitPodsReady(t, ctx, ns, "marked", 1)[0]
+	require.True(t, devenv.NodeReady(nodeOf(t, ctx, running.Spec.NodeName)), "the pod's node is up")
+
+	for i := range running.Status.Conditions {
+		if running.Status.Conditions[i].Type == corev1.PodReady {
+			running.Status.Conditions[i].Status = corev1.ConditionFalse
+		}
+	}
+	require.NoError(t, env.Client.Status().Update(ctx, &running))
+	require.False(t, podReady(&running), "the API server stored Ready=False")
+
+	again := waitPodsReady(t, ctx, ns, "marked", 1)[0]
+	assert.Equal(t, running.UID, again.UID, "the same pod, not a replacement")
+	assert.Equal(t, corev1.PodRunning, again.Status.Phase)
+}
