@@ -123,8 +123,28 @@ type Result struct {
 	// ClientCPU is this process's (the load generator's) CPU time during the phase.
 	ClientCPU time.Duration
 	// BySchedule is every open-loop request's latency in the order they were
-	// due (zero for errors): the phase's timeline.
+	// due (zero for errors): the phase's timeline, turn after turn.
 	BySchedule []time.Duration
+	// Turns is how many turns the phase was driven in (see Config.Turn).
+	Turns int
+}
+
+// merge adds turn t of a phase to r: its requests, errors, time, CPU and
+// latencies (r.Latencies is left unsorted).
+func (r *Result) merge(t Result) {
+	if r.Target == "" {
+		r.Target, r.Mode = t.Target, t.Mode
+	}
+	r.Elapsed += t.Elapsed
+	r.Requests += t.Requests
+	r.Errors += t.Errors
+	if r.FirstErr == "" {
+		r.FirstErr = t.FirstErr
+	}
+	r.Latencies = append(r.Latencies, t.Latencies...)
+	r.ServerCPU += t.ServerCPU
+	r.ClientCPU += t.ClientCPU
+	r.BySchedule = append(r.BySchedule, t.BySchedule...)
 }
 
 // Throughput is answered requests per second.

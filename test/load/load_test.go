@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestLoadCommandWorks(t *testing.T) {
 	defer cancel()
 	var out, progress bytes.Buffer
 	rep, err := Run(ctx, Config{
-		Duration: 500 * time.Millisecond, Concurrency: 2, Rate: 40, RateConns: 4, Repeat: 1,
+		Duration: 500 * time.Millisecond, Turn: 200 * time.Millisecond, Concurrency: 2, Rate: 40, RateConns: 4, Repeat: 1,
 		Modes: []string{"closed", "open"}, Handler: true, E2ERequests: 1, RepoRoot: root,
 	}, &out, &progress)
 	require.NoError(t, err, progress.String())
@@ -39,6 +40,9 @@ func TestLoadCommandWorks(t *testing.T) {
 	for _, r := range rep.Handler {
 		assert.Zero(t, r.Errors, "%s, %s: first error: %s", r.Target, r.Mode, r.FirstErr)
 		assert.Positive(t, r.Requests, "%s, %s", r.Target, r.Mode)
+		assert.Equal(t, 3, r.Turns, "%s, %s: 500ms in turns of 200ms", r.Target, r.Mode)
+		assert.Len(t, r.Latencies, r.Requests-r.Errors, "every turn's latencies kept")
+		assert.True(t, slices.IsSorted(r.Latencies), "%s, %s: latencies sorted for the quantiles", r.Target, r.Mode)
 	}
 	for _, name := range []string{"no-op", "laminar"} {
 		assert.Positive(t, rep.Memory[name].Peak, name)
@@ -48,6 +52,15 @@ func TestLoadCommandWorks(t *testing.T) {
 		assert.Contains(t, text, want)
 	}
 	assert.Equal(t, 2, strings.Count(text, "ratio laminar/no-op:"), text)
+	assert.Contains(t, text, "in 3 turns of 200ms, taken in alternation")
+}
+
+func TestTurnLengths(t *testing.T) {
+	s, ms := time.Second, time.Millisecond
+	assert.Equal(t, slices.Repeat([]time.Duration{500 * ms}, 8), turnLengths(4*s, 500*ms))
+	assert.Equal(t, []time.Duration{300 * ms, 300 * ms, 300 * ms, 100 * ms}, turnLengths(s, 300*ms), "the last turn is what is left")
+	assert.Equal(t, []time.Duration{4 * s}, turnLengths(4*s, 0), "no turns: the whole phase at once")
+	assert.Equal(t, []time.Duration{4 * s}, turnLengths(4*s, 4*s))
 }
 
 // TestCorpusCoversTheMix: the review mix holds what the issue asks for —
@@ -83,6 +96,7 @@ func TestFlagCaps(t *testing.T) {
 	for _, args := range [][]string{
 		{"-duration", "10m"}, {"-rate", "100000"}, {"-concurrency", "0"}, {"-rate-conns", "1000"},
 		{"-repeat", "50"}, {"-e2e-requests", "1000000"}, {"-modes", "fast"}, {"-handler=false"},
+		{"-turn", "10ms"}, {"-duration", "2s", "-turn", "3s"}, {"-turn", "-1s"},
 	} {
 		_, err := parseFlags(args, &bytes.Buffer{})
 		assert.Error(t, err, "%v", args)
@@ -91,5 +105,6 @@ func TestFlagCaps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 10*time.Second, c.Duration)
 	assert.Equal(t, 1000, c.Rate)
+	assert.Equal(t, 500*time.Millisecond, c.Turn)
 	assert.Equal(t, []string{"closed", "open"}, c.Modes)
 }

@@ -33,6 +33,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,6 +55,7 @@ import (
 const (
 	maxDuration    = 60 * time.Second
 	minDuration    = 200 * time.Millisecond
+	minTurn        = 100 * time.Millisecond
 	maxRate        = 5000
 	maxConcurrency = 64
 	maxRateConns   = 256
@@ -63,7 +65,10 @@ const (
 
 // Config is what the flags set.
 type Config struct {
-	Duration    time.Duration
+	Duration time.Duration
+	// Turn is how long one server is driven before the other takes over; the
+	// two take turns until each has had Duration. Zero: one turn each.
+	Turn        time.Duration
 	Concurrency int
 	Rate        int
 	RateConns   int
@@ -104,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	c := Config{}
 	modes := ""
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, fmt.Sprintf("length of each phase against each server (%s..%s)", minDuration, maxDuration))
+	fs.DurationVar(&c.Turn, "turn", 500*time.Millisecond, fmt.Sprintf("the servers take turns of this length until each has had -duration, so that a busy moment of the machine falls on both alike (0, or %s..-duration; 0 drives each for the whole -duration in one go)", minTurn))
 	fs.IntVar(&c.Concurrency, "concurrency", 8, fmt.Sprintf("closed loop: requests in flight, one connection each (1..%d)", maxConcurrency))
 	fs.IntVar(&c.Rate, "rate", 1000, fmt.Sprintf("open loop: requests per second (1..%d)", maxRate))
 	fs.IntVar(&c.RateConns, "rate-conns", 32, fmt.Sprintf("open loop: most requests in flight, and connections (1..%d)", maxRateConns))
@@ -153,6 +159,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		}
 	}
 	check(c.Duration >= minDuration && c.Duration <= maxDuration, "-duration %s: want %s..%s", c.Duration, minDuration, maxDuration)
+	check(c.Turn == 0 || (c.Turn >= minTurn && c.Turn <= c.Duration), "-turn %s: want 0 or %s..-duration (%s)", c.Turn, minTurn, c.Duration)
 	check(c.Concurrency >= 1 && c.Concurrency <= maxConcurrency, "-concurrency %d: want 1..%d", c.Concurrency, maxConcurrency)
 	check(c.Rate >= 1 && c.Rate <= maxRate, "-rate %d: want 1..%d", c.Rate, maxRate)
 	check(c.RateConns >= 1 && c.RateConns <= maxRateConns, "-rate-conns %d: want 1..%d", c.RateConns, maxRateConns)
@@ -302,7 +309,7 @@ func handlerPhases(ctx context.Context, c Config, tmp, webhookBin, noopBin strin
 
 	fmt.Fprintf(out, "review mix: %s\n", corpus.Summary())
 	fmt.Fprintf(out, "servers: no-op pid %d, laminar-ha-webhook pid %d (no cluster access, default policy, JSON logs to %s)%s\n", noop.PID(), ours.PID(), logNote(c.DiscardLogs), envNote(c.ServerEnv))
-	fmt.Fprintf(out, "phases: %s each per server, run %d time(s), servers alternating first\n\n", c.Duration, c.Repeat)
+	fmt.Fprintf(out, "phases: %s each per server%s, run %d time(s), servers alternating first\n\n", c.Duration, turnNote(c), c.Repeat)
 
 	results := map[string][]Result{} // by mode + target
 	for run := 0; run < c.Repeat; run++ {
@@ -311,22 +318,19 @@ func handlerPhases(ctx context.Context, c Config, tmp, webhookBin, noopBin strin
 			if run%2 == 1 {
 				pair = []Target{targets[1], targets[0]}
 			}
-			var got []Result
-			for _, t := range pair {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				r, err := phase(ctx, c, mode, t, corpus, certs.CACert)
-				if err != nil {
-					return err
-				}
+			got, err := phase(ctx, c, mode, pair, corpus, certs.CACert, func(t Target) error {
 				if procs[t.Name].Exited() {
 					return fmt.Errorf("%s exited during the %s phase\n%s", t.Name, mode, procs[t.Name].LogTail())
 				}
-				logf("load: run %d, %s, %s: %d requests, %d errors", run+1, r.Mode, t.Name, r.Requests, r.Errors)
-				got = append(got, r)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, r := range got {
+				logf("load: run %d, %s, %s: %d requests, %d errors", run+1, r.Mode, r.Target, r.Requests, r.Errors)
 				rep.Handler = append(rep.Handler, r)
-				results[mode+"/"+t.Name] = append(results[mode+"/"+t.Name], r)
+				results[mode+"/"+r.Target] = append(results[mode+"/"+r.Target], r)
 			}
 			sort.Slice(got, func(i, j int) bool { return got[i].Target > got[j].Target }) // no-op first
 			fmt.Fprintf(out, "run %d, %s\n", run+1, got[0].Mode)
@@ -365,20 +369,70 @@ func handlerPhases(ctx context.Context, c Config, tmp, webhookBin, noopBin strin
 	return nil
 }
 
-// phase runs one warm-up and one measured phase against t.
-func phase(ctx context.Context, c Config, mode string, t Target, corpus Corpus, caPEM []byte) (Result, error) {
+// phase warms up a client per target, then drives the targets in turns of
+// c.Turn, the first of pair first and then alternating, until each has had
+// c.Duration, and returns each target's turns as one Result, in pair's order.
+// alive is asked after each turn whether the target is still running.
+func phase(ctx context.Context, c Config, mode string, pair []Target, corpus Corpus, caPEM []byte, alive func(Target) error) ([]Result, error) {
 	conns := c.Concurrency
 	if mode == "open" {
 		conns = c.RateConns
 	}
-	client, err := newClient(caPEM, conns)
-	if err != nil {
-		return Result{}, err
+	clients := make([]*http.Client, len(pair))
+	for i, t := range pair {
+		client, err := newClient(caPEM, conns)
+		if err != nil {
+			return nil, err
+		}
+		defer client.CloseIdleConnections()
+		if err := warmUp(ctx, client, t, corpus, min(conns, 8)); err != nil {
+			return nil, fmt.Errorf("warm-up against %s: %w", t.Name, err)
+		}
+		clients[i] = client
 	}
-	defer client.CloseIdleConnections()
-	if err := warmUp(ctx, client, t, corpus, min(conns, 8)); err != nil {
-		return Result{}, fmt.Errorf("warm-up against %s: %w", t.Name, err)
+	turns := turnLengths(c.Duration, c.Turn)
+	out := make([]Result, len(pair))
+	for n, d := range turns {
+		for k := range pair {
+			i := k
+			if n%2 == 1 {
+				i = len(pair) - 1 - k
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			r, err := turn(ctx, c, mode, clients[i], pair[i], corpus, d)
+			if err != nil {
+				return nil, err
+			}
+			if err := alive(pair[i]); err != nil {
+				return nil, err
+			}
+			out[i].merge(r)
+		}
 	}
+	for i := range out {
+		out[i].Turns = len(turns)
+		sort.Slice(out[i].Latencies, func(a, b int) bool { return out[i].Latencies[a] < out[i].Latencies[b] })
+	}
+	return out, nil
+}
+
+// turnLengths splits total into turns of length turn (the last one shorter
+// when turn does not divide it); a zero turn is one turn of total.
+func turnLengths(total, turn time.Duration) []time.Duration {
+	if turn <= 0 || turn >= total {
+		return []time.Duration{total}
+	}
+	var out []time.Duration
+	for left := total; left > 0; left -= turn {
+		out = append(out, min(turn, left))
+	}
+	return out
+}
+
+// turn drives t for d and reads the server's CPU time around it.
+func turn(ctx context.Context, c Config, mode string, client *http.Client, t Target, corpus Corpus, d time.Duration) (Result, error) {
 	cpu0, err := parentdeath.ReadCPU(t.PID)
 	if err != nil {
 		return Result{}, err
@@ -387,9 +441,9 @@ func phase(ctx context.Context, c Config, mode string, t Target, corpus Corpus, 
 	var r Result
 	switch mode {
 	case "closed":
-		r = ClosedLoop(ctx, client, t, corpus, c.Concurrency, c.Duration)
+		r = ClosedLoop(ctx, client, t, corpus, c.Concurrency, d)
 	default:
-		r = OpenLoop(ctx, client, t, corpus, c.Rate, c.RateConns, c.Duration)
+		r = OpenLoop(ctx, client, t, corpus, c.Rate, c.RateConns, d)
 	}
 	cpu1, err := parentdeath.ReadCPU(t.PID)
 	if err != nil {
@@ -398,6 +452,13 @@ func phase(ctx context.Context, c Config, mode string, t Target, corpus Corpus, 
 	r.ServerCPU = cpu1 - cpu0
 	r.ClientCPU = selfCPU() - self0
 	return r, nil
+}
+
+func turnNote(c Config) string {
+	if n := len(turnLengths(c.Duration, c.Turn)); n > 1 {
+		return fmt.Sprintf(" in %d turns of %s, taken in alternation", n, c.Turn)
+	}
+	return ", one after the other"
 }
 
 func printTable(out io.Writer, rs []Result) {
