@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/laminar/ha-webhook/internal/devenv"
@@ -256,12 +257,20 @@ func TestPodMarkedNotReadyOnAnUpNodeTurnsReadyAgain(t *testing.T) {
 	running := waitPodsReady(t, ctx, ns, "marked", 1)[0]
 	require.True(t, devenv.NodeReady(nodeOf(t, ctx, running.Spec.NodeName)), "the pod's node is up")
 
-	for i := range running.Status.Conditions {
-		if running.Status.Conditions[i].Type == corev1.PodReady {
-			running.Status.Conditions[i].Status = corev1.ConditionFalse
+	// As MarkPodsNotReady writes it: an update of the status, retried on a
+	// conflict with any other writer of the pod.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(pod), &running); err != nil {
+			return err
 		}
-	}
-	require.NoError(t, env.Client.Status().Update(ctx, &running))
+		for i := range running.Status.Conditions {
+			if running.Status.Conditions[i].Type == corev1.PodReady {
+				running.Status.Conditions[i].Status = corev1.ConditionFalse
+			}
+		}
+		return env.Client.Status().Update(ctx, &running)
+	})
+	require.NoError(t, err)
 	require.False(t, podReady(&running), "the API server stored Ready=False")
 
 	again := waitPodsReady(t, ctx, ns, "marked", 1)[0]
