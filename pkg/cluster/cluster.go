@@ -253,6 +253,24 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 	default:
 		return nil, false
 	}
+	// The stores hold workloads in their own form, which the reader cannot
+	// hand out.
+	if stores := c.stores.Load(); stores != nil {
+		if store, ok := (*stores)[kind]; ok {
+			key := name
+			if namespace != "" {
+				key = namespace + "/" + name
+			}
+			o, exists, err := store.GetByKey(key)
+			if err != nil || !exists {
+				return nil, false
+			}
+			if obj, ok = typedCopy(o); !ok {
+				return nil, false
+			}
+			return workload.FromObject(obj)
+		}
+	}
 	if err := c.reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); err != nil {
 		return nil, false
 	}
@@ -295,11 +313,15 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 			out = append(out, w)
 		}
 	}
-	if !c.scan("Deployment", namespace, func(o any) {
-		if d, ok := o.(*appsv1.Deployment); ok && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-			add(d.DeepCopy())
+	// Matched in place; only the workloads returned are rebuilt.
+	selected := func(o any) {
+		if l, ok := podLabelsOf(o); ok && sel.Matches(labels.Set(l)) {
+			if obj, ok := typedCopy(o); ok {
+				add(obj)
+			}
 		}
-	}) {
+	}
+	if !c.scan("Deployment", namespace, selected) {
 		var deps appsv1.DeploymentList
 		if err := c.reader.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
 			for i := range deps.Items {
@@ -307,11 +329,7 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 			}
 		}
 	}
-	if !c.scan("StatefulSet", namespace, func(o any) {
-		if s, ok := o.(*appsv1.StatefulSet); ok && sel.Matches(labels.Set(s.Spec.Template.Labels)) {
-			add(s.DeepCopy())
-		}
-	}) {
+	if !c.scan("StatefulSet", namespace, selected) {
 		var sets appsv1.StatefulSetList
 		if err := c.reader.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
 			for i := range sets.Items {

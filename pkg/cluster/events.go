@@ -52,10 +52,14 @@ func (c *Cache) Watch(ctx context.Context, obj client.Object) error {
 	return err
 }
 
-// asObject unwraps a deleted object whose final state the watch missed.
+// asObject unwraps a deleted object whose final state the watch missed, and
+// rebuilds a stored workload.
 func asObject(o any) client.Object {
 	if d, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
 		o = d.Obj
+	}
+	if s, ok := o.(*storedWorkload); ok {
+		return s.object()
 	}
 	obj, _ := o.(client.Object)
 	return obj

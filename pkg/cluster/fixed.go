@@ -22,7 +22,7 @@ func FromObjects(objs []client.Object) (c *Cache, err error) {
 	}
 	stored := make([]client.Object, 0, len(objs))
 	for _, o := range objs {
-		s, err := slim(o.DeepCopyObject())
+		s, err := slimObject(o.DeepCopyObject())
 		if err != nil {
 			return nil, fmt.Errorf("cluster view of %T %s/%s: %w", o, o.GetNamespace(), o.GetName(), err)
 		}

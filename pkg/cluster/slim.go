@@ -56,9 +56,28 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // selector, owner references, finalizers, managedFields and every other
 // annotation go.
 //
+// Deployments and StatefulSets are then stored in a form of their own
+// (storedWorkload), a quarter of the typed object's size.
+//
 // slim may be handed an object it already slimmed (client-go asks transforms to
 // be idempotent), and it is: every step keeps a subset of what is there.
 func slim(obj any) (any, error) {
+	if s, ok := obj.(*storedWorkload); ok {
+		return s, nil
+	}
+	obj, err := slimObject(obj)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := storeWorkload(obj); ok {
+		return s, nil
+	}
+	return obj, nil
+}
+
+// slimObject is slim's typed half: the object of the same type with only what
+// is read. The offline check's fixed view holds these (FromObjects).
+func slimObject(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		o.ObjectMeta = slimMeta(&o.ObjectMeta, false)
@@ -117,7 +136,10 @@ func slimMeta(m *metav1.ObjectMeta, keepLabels bool) metav1.ObjectMeta {
 }
 
 // slimTemplate keeps the pod labels: they make a workload Laminar's and are
-// what budgets select.
+// what budgets select. A workload whose labels name no Laminar role keeps
+// none: every reader of the cache's workloads (rules.View's Workload and
+// WorkloadsSelected, through workload.FromObject) passes over it, and in a
+// cluster that runs other things beside Laminar those are most workloads.
 //
 // A controller's containers keep their names, command, args and env: a scale
 // request carries none of them, yet more than one replica of a controller
@@ -125,8 +147,12 @@ func slimMeta(m *metav1.ObjectMeta, keepLabels bool) metav1.ObjectMeta {
 // scale requests too). They are a few short strings, and only Laminar
 // controllers keep them.
 func slimTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	role, ok := workload.RoleFromLabels(t.Labels)
+	if !ok {
+		return corev1.PodTemplateSpec{}
+	}
 	out := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: t.Labels}}
-	if role, ok := workload.RoleFromLabels(t.Labels); ok && role == workload.RoleController {
+	if role == workload.RoleController {
 		for _, c := range t.Spec.Containers {
 			out.Spec.Containers = append(out.Spec.Containers, corev1.Container{Name: c.Name, Command: c.Command, Args: c.Args, Env: c.Env})
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,6 +33,7 @@ import (
 	"github.com/laminar/ha-webhook/pkg/exempt"
 	"github.com/laminar/ha-webhook/pkg/manifest"
 	"github.com/laminar/ha-webhook/pkg/policy"
+	"github.com/laminar/ha-webhook/pkg/workload"
 )
 
 // lastApplied stands for the annotations the cache must not keep: kubectl's
@@ -179,6 +181,16 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 					// What a scale request's leader-election check reads, and nothing more.
 					Spec: corev1.PodSpec{Containers: commandsOf(fullStatefulSet(t, "laminar").Spec.Template.Spec.Containers)}}},
 		}},
+		// Its template labels name no Laminar role: no reader of the cache looks at it.
+		{"Deployment of something else", func() *appsv1.Deployment {
+			d := fullDeployment(t, "laminar")
+			d.Spec.Template.Labels = map[string]string{"app": "web", "app.kubernetes.io/name": "web", "pod-template-hash": "5d8f"}
+			return d
+		}(), &appsv1.Deployment{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+			ObjectMeta: slimMetaOf("laminar-api", "laminar", nil),
+			Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](3)},
+		}},
 		{"HorizontalPodAutoscaler", fullHPA("laminar", "api", "Deployment", "laminar-api", ptr.To[int32](3), 6), &autoscalingv2.HorizontalPodAutoscaler{
 			ObjectMeta: slimMetaOf("api", "laminar", nil),
 			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
@@ -228,16 +240,58 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := slim(tc.in)
+			got, err := slimObject(tc.in)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 
 			// client-go may hand an object slim already transformed back to it.
-			again, err := slim(deepCopy(t, got))
+			again, err := slimObject(deepCopy(t, got))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, again, "slim is idempotent")
 		})
 	}
+}
+
+// The cache stores each workload in its own small form, and what readers get
+// back from it is exactly the slimmed typed object, as a copy.
+func TestSlimStoresWorkloadsAsTheSlimmedObject(t *testing.T) {
+	web := fullDeployment(t, "laminar")
+	web.Spec.Template.Labels = map[string]string{"app": "web"}
+	for _, in := range []client.Object{fullDeployment(t, "laminar"), fullStatefulSet(t, "laminar"), web} {
+		t.Run(fmt.Sprintf("%T %s", in, in.GetName()), func(t *testing.T) {
+			want, err := slimObject(deepCopy(t, in))
+			require.NoError(t, err)
+			got, err := slim(deepCopy(t, in))
+			require.NoError(t, err)
+			stored, ok := got.(*storedWorkload)
+			require.True(t, ok, "%T", got)
+			assert.Equal(t, want, stored.object())
+
+			again, err := slim(stored)
+			require.NoError(t, err)
+			assert.Same(t, stored, again, "slim is idempotent")
+
+			w, ok := workload.FromObject(stored.object())
+			if in == web {
+				assert.False(t, ok, "not Laminar's, before or after")
+				return
+			}
+			require.True(t, ok)
+			w.Template.Labels["app"] = "changed"
+			w.Meta.Annotations[exempt.AnnotationRules] = "changed"
+			if w.Deployment != nil {
+				*w.Deployment.Spec.Replicas = 9
+			} else {
+				*w.StatefulSet.Spec.Replicas = 9
+			}
+			if len(w.Template.Spec.Containers) > 0 {
+				w.Template.Spec.Containers[0].Env[0].Value = "changed"
+			}
+			assert.Equal(t, want, stored.object(), "a reader's changes to what it got change nothing stored")
+		})
+	}
+	assert.Less(t, 4*unsafe.Sizeof(storedWorkload{}), unsafe.Sizeof(appsv1.Deployment{}),
+		"the stored form is under a quarter of the typed object it replaces")
 }
 
 func deepCopy(t *testing.T, obj any) any {
@@ -267,7 +321,7 @@ func fakeCache(t *testing.T, slimmed bool, objs ...any) *Cache {
 		o = deepCopy(t, o)
 		if slimmed {
 			var err error
-			o, err = slim(o)
+			o, err = slimObject(o)
 			require.NoError(t, err)
 		}
 		// The fake client stores Namespaces typed; the Cache reads them back as
@@ -434,7 +488,7 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 		}, "", ""},
 	}
 
-	whole, slimmed := fakeCache(t, false, objs...), fakeCache(t, true, objs...)
+	whole, slimmed, stored := fakeCache(t, false, objs...), fakeCache(t, true, objs...), withStores(t, objs...)
 	now := func() time.Time { return time.Date(2031, 6, 1, 0, 0, 0, 0, time.UTC) }
 	config := func(c *Cache) admit.Config {
 		return admit.Config{Policy: admit.Static(policy.Default()), Namespaces: c, Cluster: c, Clock: now}
@@ -445,6 +499,8 @@ func TestSlimmedCacheGivesTheSameVerdicts(t *testing.T) {
 				want := sc.handler(config(whole)).Handle(ctx, sc.req(ns))
 				got := sc.handler(config(slimmed)).Handle(ctx, sc.req(ns))
 				assert.Equal(t, want, got)
+				assert.Equal(t, want, sc.handler(config(stored)).Handle(ctx, sc.req(ns)),
+					"the same over the informers' stores, holding what the transform stores")
 				assert.Equal(t, ns == "laminar-warn", want.AuditAnnotations[admit.AuditMode] == policy.ModeWarn,
 					"the namespace's mode comes from its cached labels: %v", want.AuditAnnotations)
 				if sc.exempted != "" {

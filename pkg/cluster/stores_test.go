@@ -63,7 +63,12 @@ func withStores(t *testing.T, objs ...any) *Cache {
 	for _, o := range objs {
 		s, err := slim(deepCopy(t, o))
 		require.NoError(t, err)
-		kind := kindOf(s.(client.Object))
+		var kind string
+		if w, ok := s.(*storedWorkload); ok {
+			kind = w.kind
+		} else {
+			kind = kindOf(s.(client.Object))
+		}
 		if stores[kind] == nil {
 			stores[kind] = newIndexer()
 		}

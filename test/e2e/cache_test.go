@@ -13,8 +13,11 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/laminar/ha-webhook/pkg/cluster"
 	"github.com/laminar/ha-webhook/pkg/exempt"
@@ -90,6 +93,31 @@ func TestClusterCacheDropsForeignAnnotations(t *testing.T) {
 	assertOwnAnnotations(t, own, hpas[0].Annotations, "HorizontalPodAutoscaler")
 	assert.Equal(t, hpa.Spec.MinReplicas, hpas[0].Spec.MinReplicas)
 	assert.Equal(t, hpa.Spec.MaxReplicas, hpas[0].Spec.MaxReplicas)
+
+	// Workloads are stored in a form of their own: updates and deletes reach
+	// it through the watch as they reach typed objects.
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+			return err
+		}
+		d.Spec.Replicas = ptr.To[int32](5)
+		return env.Client.Update(ctx, d)
+	}))
+	require.Eventually(t, func() bool {
+		w, ok := c.Workload(ctx, workload.KindDeployment, ns, d.Name)
+		return ok && w.Replicas() == 5
+	}, 30*time.Second, 20*time.Millisecond, "the update never reached the cache")
+	selected := c.WorkloadsSelected(ctx, ns, labels.SelectorFromSet(d.Spec.Template.Labels))
+	require.Len(t, selected, 1)
+	assert.Equal(t, int32(5), selected[0].Replicas())
+	assertOwnAnnotations(t, own, selected[0].Meta.Annotations, "selected Deployment")
+
+	require.NoError(t, env.Client.Delete(ctx, d))
+	require.Eventually(t, func() bool {
+		_, ok := c.Workload(ctx, workload.KindDeployment, ns, d.Name)
+		return !ok
+	}, 30*time.Second, 20*time.Millisecond, "the delete never reached the cache")
+	assert.Empty(t, c.WorkloadsSelected(ctx, ns, labels.Everything()))
 }
 
 // assertOwnAnnotations compares the keys first, so that a failure names the
