@@ -305,6 +305,17 @@ func (c *Cache) scan(kind, namespace string, each func(obj any)) (ok bool) {
 	return true
 }
 
+// scanStored is scan over a kind kept in a stored form. A store holds typed
+// objects of it only when a measurement replaced the transform
+// (Options.Transform); they are put in the stored form as they are read.
+func (c *Cache) scanStored(kind, namespace string, each func(s stored)) (ok bool) {
+	return c.scan(kind, namespace, func(o any) {
+		if s, ok := store(o); ok {
+			each(s)
+		}
+	})
+}
+
 // WorkloadsSelected implements rules.View.
 func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel labels.Selector) []*workload.Workload {
 	var out []*workload.Workload
@@ -314,14 +325,12 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 		}
 	}
 	// Matched in place; only the workloads returned are rebuilt.
-	selected := func(o any) {
-		if l, ok := podLabelsOf(o); ok && sel.Matches(labels.Set(l)) {
-			if obj, ok := typedCopy(o); ok {
-				add(obj)
-			}
+	selected := func(s stored) {
+		if w, ok := s.(*storedWorkload); ok && sel.Matches(w.podLabels) {
+			add(w.object())
 		}
 	}
-	if !c.scan("Deployment", namespace, selected) {
+	if !c.scanStored("Deployment", namespace, selected) {
 		var deps appsv1.DeploymentList
 		if err := c.reader.List(ctx, &deps, client.InNamespace(namespace)); err == nil {
 			for i := range deps.Items {
@@ -329,7 +338,7 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 			}
 		}
 	}
-	if !c.scan("StatefulSet", namespace, selected) {
+	if !c.scanStored("StatefulSet", namespace, selected) {
 		var sets appsv1.StatefulSetList
 		if err := c.reader.List(ctx, &sets, client.InNamespace(namespace)); err == nil {
 			for i := range sets.Items {
@@ -347,9 +356,9 @@ func (c *Cache) AutoscalersTargeting(ctx context.Context, namespace, kind, name 
 		return ref.Kind == kind && ref.Name == name
 	}
 	var out []autoscalingv2.HorizontalPodAutoscaler
-	if c.scan("HorizontalPodAutoscaler", namespace, func(o any) {
-		if h, ok := o.(*autoscalingv2.HorizontalPodAutoscaler); ok && targets(h) {
-			out = append(out, *h.DeepCopy())
+	if c.scanStored("HorizontalPodAutoscaler", namespace, func(s stored) {
+		if h, ok := s.(*storedAutoscaler); ok && h.target.Kind == kind && h.target.Name == name {
+			out = append(out, *h.object().(*autoscalingv2.HorizontalPodAutoscaler))
 		}
 	}) {
 		return out
@@ -370,9 +379,9 @@ func (c *Cache) BudgetsSelecting(ctx context.Context, namespace string, podLabel
 		return err == nil && sel.Matches(labels.Set(podLabels))
 	}
 	var out []policyv1.PodDisruptionBudget
-	if c.scan("PodDisruptionBudget", namespace, func(o any) {
-		if b, ok := o.(*policyv1.PodDisruptionBudget); ok && selects(b) {
-			out = append(out, *b.DeepCopy())
+	if c.scanStored("PodDisruptionBudget", namespace, func(s stored) {
+		if b, ok := s.(*storedBudget); ok && b.selects(podLabels) {
+			out = append(out, *b.object().(*policyv1.PodDisruptionBudget))
 		}
 	}) {
 		return out

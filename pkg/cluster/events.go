@@ -53,12 +53,12 @@ func (c *Cache) Watch(ctx context.Context, obj client.Object) error {
 }
 
 // asObject unwraps a deleted object whose final state the watch missed, and
-// rebuilds a stored workload.
+// rebuilds a stored form.
 func asObject(o any) client.Object {
 	if d, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
 		o = d.Obj
 	}
-	if s, ok := o.(*storedWorkload); ok {
+	if s, ok := o.(stored); ok {
 		return s.object()
 	}
 	obj, _ := o.(client.Object)

@@ -56,20 +56,20 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // selector, owner references, finalizers, managedFields and every other
 // annotation go.
 //
-// Deployments and StatefulSets are then stored in a form of their own
-// (storedWorkload), a quarter of the typed object's size.
+// Workloads, budgets and autoscalers are then kept in a form of their own
+// (stored), a quarter to a half of the typed object's size.
 //
 // slim may be handed an object it already slimmed (client-go asks transforms to
 // be idempotent), and it is: every step keeps a subset of what is there.
 func slim(obj any) (any, error) {
-	if s, ok := obj.(*storedWorkload); ok {
+	if s, ok := obj.(stored); ok {
 		return s, nil
 	}
 	obj, err := slimObject(obj)
 	if err != nil {
 		return nil, err
 	}
-	if s, ok := storeWorkload(obj); ok {
+	if s, ok := store(obj); ok {
 		return s, nil
 	}
 	return obj, nil

@@ -20,7 +20,9 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -252,46 +254,120 @@ func TestSlimKeepsExactlyWhatIsRead(t *testing.T) {
 	}
 }
 
-// The cache stores each workload in its own small form, and what readers get
-// back from it is exactly the slimmed typed object, as a copy.
-func TestSlimStoresWorkloadsAsTheSlimmedObject(t *testing.T) {
+// The cache keeps workloads, budgets and autoscalers each in a small form of
+// its own, and what readers get back from it is exactly the slimmed typed
+// object (its kind set), as a copy.
+func TestSlimStoresTheSlimmedObjectInItsOwnForm(t *testing.T) {
 	web := fullDeployment(t, "laminar")
 	web.Spec.Template.Labels = map[string]string{"app": "web"}
-	for _, in := range []client.Object{fullDeployment(t, "laminar"), fullStatefulSet(t, "laminar"), web} {
+	intOne := intstr.FromInt32(1)
+	noSelector := fullPDB("laminar", "none", nil, nil, &intOne)
+	noSelector.Spec.Selector = nil
+	everyPod := fullPDB("laminar", "all", map[string]string{}, &intOne, nil)
+	expressions := fullPDB("laminar", "expr", apiPods, nil, &intOne)
+	expressions.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"a", "b"}}}
+	gvks := map[string]schema.GroupVersionKind{
+		"*v1.Deployment": appsv1.SchemeGroupVersion.WithKind("Deployment"), "*v1.StatefulSet": appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
+		"*v1.PodDisruptionBudget":     policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"),
+		"*v2.HorizontalPodAutoscaler": autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"),
+	}
+	for _, in := range []client.Object{fullDeployment(t, "laminar"), fullStatefulSet(t, "laminar"), web,
+		fullPDB("laminar", "api", apiPods, nil, &intOne), noSelector, everyPod, expressions,
+		fullHPA("laminar", "api", "Deployment", "laminar-api", ptr.To[int32](3), 6), fullHPA("laminar", "open", "StatefulSet", "x", nil, 2)} {
 		t.Run(fmt.Sprintf("%T %s", in, in.GetName()), func(t *testing.T) {
-			want, err := slimObject(deepCopy(t, in))
+			slimmed, err := slimObject(deepCopy(t, in))
 			require.NoError(t, err)
+			want := slimmed.(client.Object)
+			gvk, ok := gvks[fmt.Sprintf("%T", in)]
+			require.True(t, ok)
+			want.GetObjectKind().SetGroupVersionKind(gvk)
+
 			got, err := slim(deepCopy(t, in))
 			require.NoError(t, err)
-			stored, ok := got.(*storedWorkload)
+			kept, ok := got.(stored)
 			require.True(t, ok, "%T", got)
-			assert.Equal(t, want, stored.object())
-
-			again, err := slim(stored)
+			assert.Equal(t, want, kept.object())
+			again, err := slim(kept)
 			require.NoError(t, err)
-			assert.Same(t, stored, again, "slim is idempotent")
+			assert.Same(t, kept, again, "slim is idempotent")
 
-			w, ok := workload.FromObject(stored.object())
-			if in == web {
-				assert.False(t, ok, "not Laminar's, before or after")
-				return
+			// A reader changes everything it can reach in what it got.
+			switch o := kept.object().(type) {
+			case *appsv1.Deployment, *appsv1.StatefulSet:
+				w, ok := workload.FromObject(o)
+				if in == web {
+					assert.False(t, ok, "not Laminar's, before or after")
+					return
+				}
+				require.True(t, ok)
+				w.Template.Labels["app"] = "changed"
+				w.Meta.Annotations[exempt.AnnotationRules] = "changed"
+				if w.Deployment != nil {
+					*w.Deployment.Spec.Replicas = 9
+				} else {
+					*w.StatefulSet.Spec.Replicas = 9
+				}
+				if len(w.Template.Spec.Containers) > 0 {
+					w.Template.Spec.Containers[0].Env[0].Value = "changed"
+				}
+			case *policyv1.PodDisruptionBudget:
+				o.Annotations[exempt.AnnotationRules] = "changed"
+				if sel := o.Spec.Selector; sel != nil {
+					sel.MatchLabels["app"] = "changed"
+					if len(sel.MatchExpressions) > 0 {
+						sel.MatchExpressions[0].Values[0] = "changed"
+					}
+				}
+				for _, v := range []*intstr.IntOrString{o.Spec.MinAvailable, o.Spec.MaxUnavailable} {
+					if v != nil {
+						*v = intstr.FromInt32(7)
+					}
+				}
+			case *autoscalingv2.HorizontalPodAutoscaler:
+				o.Annotations[exempt.AnnotationRules] = "changed"
+				o.Spec.ScaleTargetRef.Name = "changed"
+				if o.Spec.MinReplicas != nil {
+					*o.Spec.MinReplicas = 9
+				}
 			}
-			require.True(t, ok)
-			w.Template.Labels["app"] = "changed"
-			w.Meta.Annotations[exempt.AnnotationRules] = "changed"
-			if w.Deployment != nil {
-				*w.Deployment.Spec.Replicas = 9
-			} else {
-				*w.StatefulSet.Spec.Replicas = 9
-			}
-			if len(w.Template.Spec.Containers) > 0 {
-				w.Template.Spec.Containers[0].Env[0].Value = "changed"
-			}
-			assert.Equal(t, want, stored.object(), "a reader's changes to what it got change nothing stored")
+			assert.Equal(t, want, kept.object(), "a reader's changes to what it got change nothing stored")
 		})
 	}
-	assert.Less(t, 4*unsafe.Sizeof(storedWorkload{}), unsafe.Sizeof(appsv1.Deployment{}),
-		"the stored form is under a quarter of the typed object it replaces")
+	for typed, kept := range map[uintptr]uintptr{
+		unsafe.Sizeof(appsv1.Deployment{}):                     unsafe.Sizeof(storedWorkload{}),
+		unsafe.Sizeof(policyv1.PodDisruptionBudget{}):          unsafe.Sizeof(storedBudget{}),
+		unsafe.Sizeof(autoscalingv2.HorizontalPodAutoscaler{}): unsafe.Sizeof(storedAutoscaler{}),
+	} {
+		assert.Less(t, kept, typed, "the stored form is smaller than the typed object it replaces")
+	}
+}
+
+// A stored budget selects exactly the pods its typed selector selects
+// through metav1.LabelSelectorAsSelector, which the reader's path uses.
+func TestStoredBudgetSelectsAsItsSelector(t *testing.T) {
+	pods := []map[string]string{nil, {}, apiPods, controllerPods, {"app": "laminar-api", "tier": "a"}, {"app": "laminar-api", "tier": "c"},
+		{"tier": "a"}, {"app": "laminar-api", "tier": ""}, {"app": "not a label value!"}}
+	selectors := []*metav1.LabelSelector{
+		nil, {}, {MatchLabels: map[string]string{}}, {MatchLabels: apiPods},
+		{MatchLabels: map[string]string{"app": "laminar-api", "tier": "a"}},
+		// An empty value still needs the label.
+		{MatchLabels: map[string]string{"app": "laminar-api", "tier": ""}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"a", "b"}}}},
+		{MatchLabels: apiPods, MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpDoesNotExist}}},
+		// Refused by LabelSelectorAsSelector: selects nothing either way.
+		{MatchLabels: map[string]string{"app": "not a label value!"}},
+		{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Near"}}},
+	}
+	for _, sel := range selectors {
+		b := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "b", Namespace: "ns"}, Spec: policyv1.PodDisruptionBudgetSpec{Selector: sel}}
+		kept, ok := store(b)
+		require.True(t, ok)
+		for _, p := range pods {
+			typed, err := metav1.LabelSelectorAsSelector(sel)
+			want := err == nil && typed.Matches(labels.Set(p))
+			assert.Equal(t, want, kept.(*storedBudget).selects(p), "selector %v over pods %v", sel, p)
+		}
+	}
 }
 
 func deepCopy(t *testing.T, obj any) any {

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	toolscache "k8s.io/client-go/tools/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/laminar/ha-webhook/pkg/metrics"
 	"github.com/laminar/ha-webhook/pkg/workload"
@@ -63,12 +62,9 @@ func withStores(t *testing.T, objs ...any) *Cache {
 	for _, o := range objs {
 		s, err := slim(deepCopy(t, o))
 		require.NoError(t, err)
-		var kind string
-		if w, ok := s.(*storedWorkload); ok {
-			kind = w.kind
-		} else {
-			kind = kindOf(s.(client.Object))
-		}
+		typed, ok := typedCopy(s)
+		require.True(t, ok, "%T", s)
+		kind := kindOf(typed)
 		if stores[kind] == nil {
 			stores[kind] = newIndexer()
 		}
@@ -123,9 +119,10 @@ func TestSelectingListsScanAsTheReaderLists(t *testing.T) {
 func canonical[T any](t *testing.T, answer []T) []string {
 	t.Helper()
 	var out []string
-	for _, v := range answer {
-		var obj any = v
-		if w, ok := obj.(*workload.Workload); ok {
+	for i := range answer {
+		// By address, so that a budget's or autoscaler's kind can be cleared too.
+		var obj any = &answer[i]
+		if w, ok := any(answer[i]).(*workload.Workload); ok {
 			obj = w.Deployment
 			if w.StatefulSet != nil {
 				obj = w.StatefulSet
