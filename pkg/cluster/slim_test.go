@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -287,6 +288,13 @@ func TestSlimStoresTheSlimmedObjectInItsOwnForm(t *testing.T) {
 			kept, ok := got.(stored)
 			require.True(t, ok, "%T", got)
 			assert.Equal(t, want, kept.object())
+			// What the informer reads of it: its key and namespace index.
+			key, err := toolscache.MetaNamespaceKeyFunc(kept)
+			require.NoError(t, err)
+			assert.Equal(t, in.GetNamespace()+"/"+in.GetName(), key)
+			index, err := toolscache.MetaNamespaceIndexFunc(kept)
+			require.NoError(t, err)
+			assert.Equal(t, []string{in.GetNamespace()}, index)
 			again, err := slim(kept)
 			require.NoError(t, err)
 			assert.Same(t, kept, again, "slim is idempotent")

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,14 +26,15 @@ import (
 // workloads those were the largest items of the webhook's live heap
 // (docs/performance.md, "Scale with the cluster").
 //
-// Each form satisfies metav1.Object through the embedded ObjectMeta, which is
-// all the informer needs of what it stores (its keys and namespace index). It
-// is no runtime.Object, so controller-runtime's reader cannot hand it out:
-// every read of the stores goes through typedCopy, which rebuilds the slimmed
-// typed object the rules read, and the reads that select match in place and
+// Each form keeps its metadata as storedMeta and is a
+// metav1.ObjectMetaAccessor through it, which is all the informer needs of
+// what it stores (meta.Accessor: its keys and namespace index). It is no
+// runtime.Object, so controller-runtime's reader cannot hand it out: every
+// read of the stores goes through typedCopy, which rebuilds the slimmed typed
+// object the rules read, and the reads that select match in place and
 // rebuild only what they return.
 type stored interface {
-	metav1.Object
+	metav1.ObjectMetaAccessor
 	// object is the slimmed typed object it was stored from, with its kind
 	// set, as a copy: what a reader does with it changes nothing cached.
 	object() client.Object
@@ -44,10 +46,39 @@ var (
 	_ stored = (*storedAutoscaler)(nil)
 )
 
-// storedWorkload is a Deployment or StatefulSet: 304 bytes, its pod labels as
+// storedMeta is the metadata slim keeps of an object of these kinds
+// (slimMeta: no labels of its own), in 96 bytes: a metav1.ObjectMeta is 232,
+// most of them fields slim empties.
+type storedMeta struct {
+	name, namespace, resourceVersion string
+	uid                              types.UID
+	created                          metav1.Time
+	annotations                      map[string]string
+}
+
+func metaOf(m *metav1.ObjectMeta) storedMeta {
+	return storedMeta{name: m.Name, namespace: m.Namespace, resourceVersion: m.ResourceVersion, uid: m.UID,
+		created: m.CreationTimestamp, annotations: m.Annotations}
+}
+
+// GetObjectMeta implements metav1.ObjectMetaAccessor for the informer, which
+// reads it once or twice per event and changes nothing: its annotations are
+// not copied.
+func (m *storedMeta) GetObjectMeta() metav1.Object {
+	return &metav1.ObjectMeta{Name: m.name, Namespace: m.namespace, ResourceVersion: m.resourceVersion, UID: m.uid,
+		CreationTimestamp: m.created, Annotations: m.annotations}
+}
+
+// objectMeta is the metadata as a reader gets it, a copy.
+func (m *storedMeta) objectMeta() metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.name, Namespace: m.namespace, ResourceVersion: m.resourceVersion, UID: m.uid,
+		CreationTimestamp: *m.created.DeepCopy(), Annotations: maps.Clone(m.annotations)}
+}
+
+// storedWorkload is a Deployment or StatefulSet: 168 bytes, its pod labels as
 // pairs.
 type storedWorkload struct {
-	metav1.ObjectMeta
+	storedMeta
 	// kind is workload.KindDeployment or workload.KindStatefulSet.
 	kind       string
 	replicas   *int32
@@ -55,10 +86,10 @@ type storedWorkload struct {
 	containers []corev1.Container
 }
 
-// storedBudget is a PodDisruptionBudget: 304 bytes, its selector's labels as
+// storedBudget is a PodDisruptionBudget: 168 bytes, its selector's labels as
 // pairs.
 type storedBudget struct {
-	metav1.ObjectMeta
+	storedMeta
 	// hasSelector tells a missing selector (selects no pod) from an empty one
 	// (selects every pod of the namespace).
 	hasSelector bool
@@ -71,9 +102,9 @@ type storedBudget struct {
 	maxUnavailable   *intstr.IntOrString
 }
 
-// storedAutoscaler is a HorizontalPodAutoscaler: 296 bytes.
+// storedAutoscaler is a HorizontalPodAutoscaler: 160 bytes.
 type storedAutoscaler struct {
-	metav1.ObjectMeta
+	storedMeta
 	target      autoscalingv2.CrossVersionObjectReference
 	minReplicas *int32
 	maxReplicas int32
@@ -86,13 +117,13 @@ func store(obj any) (s stored, ok bool) {
 	case stored:
 		return o, true
 	case *appsv1.Deployment:
-		return &storedWorkload{ObjectMeta: o.ObjectMeta, kind: workload.KindDeployment, replicas: o.Spec.Replicas,
+		return &storedWorkload{storedMeta: metaOf(&o.ObjectMeta), kind: workload.KindDeployment, replicas: o.Spec.Replicas,
 			podLabels: pairsOf(o.Spec.Template.Labels), containers: o.Spec.Template.Spec.Containers}, true
 	case *appsv1.StatefulSet:
-		return &storedWorkload{ObjectMeta: o.ObjectMeta, kind: workload.KindStatefulSet, replicas: o.Spec.Replicas,
+		return &storedWorkload{storedMeta: metaOf(&o.ObjectMeta), kind: workload.KindStatefulSet, replicas: o.Spec.Replicas,
 			podLabels: pairsOf(o.Spec.Template.Labels), containers: o.Spec.Template.Spec.Containers}, true
 	case *policyv1.PodDisruptionBudget:
-		b := &storedBudget{ObjectMeta: o.ObjectMeta, minAvailable: o.Spec.MinAvailable, maxUnavailable: o.Spec.MaxUnavailable}
+		b := &storedBudget{storedMeta: metaOf(&o.ObjectMeta), minAvailable: o.Spec.MinAvailable, maxUnavailable: o.Spec.MaxUnavailable}
 		if sel := o.Spec.Selector; sel != nil {
 			_, err := metav1.LabelSelectorAsSelector(sel)
 			b.hasSelector, b.invalid = true, err != nil
@@ -100,14 +131,14 @@ func store(obj any) (s stored, ok bool) {
 		}
 		return b, true
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		return &storedAutoscaler{ObjectMeta: o.ObjectMeta, target: o.Spec.ScaleTargetRef,
+		return &storedAutoscaler{storedMeta: metaOf(&o.ObjectMeta), target: o.Spec.ScaleTargetRef,
 			minReplicas: o.Spec.MinReplicas, maxReplicas: o.Spec.MaxReplicas}, true
 	}
 	return nil, false
 }
 
 func (s *storedWorkload) object() client.Object {
-	meta := *s.ObjectMeta.DeepCopy()
+	meta := s.objectMeta()
 	template := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: s.podLabels.toMap()}}
 	for i := range s.containers {
 		template.Spec.Containers = append(template.Spec.Containers, *s.containers[i].DeepCopy())
@@ -123,7 +154,7 @@ func (s *storedWorkload) object() client.Object {
 
 func (b *storedBudget) object() client.Object {
 	out := &policyv1.PodDisruptionBudget{TypeMeta: metav1.TypeMeta{APIVersion: policyv1.SchemeGroupVersion.String(), Kind: "PodDisruptionBudget"},
-		ObjectMeta: *b.ObjectMeta.DeepCopy(), Spec: policyv1.PodDisruptionBudgetSpec{
+		ObjectMeta: b.objectMeta(), Spec: policyv1.PodDisruptionBudgetSpec{
 			MinAvailable: copyOf(b.minAvailable), MaxUnavailable: copyOf(b.maxUnavailable)}}
 	if b.hasSelector {
 		out.Spec.Selector = (&metav1.LabelSelector{MatchLabels: b.matchLabels.toMap(), MatchExpressions: b.matchExpressions}).DeepCopy()
@@ -149,7 +180,7 @@ func (b *storedBudget) selects(podLabels map[string]string) bool {
 
 func (a *storedAutoscaler) object() client.Object {
 	return &autoscalingv2.HorizontalPodAutoscaler{TypeMeta: metav1.TypeMeta{APIVersion: autoscalingv2.SchemeGroupVersion.String(), Kind: "HorizontalPodAutoscaler"},
-		ObjectMeta: *a.ObjectMeta.DeepCopy(), Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+		ObjectMeta: a.objectMeta(), Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: a.target, MinReplicas: copyOf(a.minReplicas), MaxReplicas: a.maxReplicas}}
 }
 
