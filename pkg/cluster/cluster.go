@@ -257,11 +257,7 @@ func (c *Cache) Workload(ctx context.Context, kind, namespace, name string) (*wo
 	// hand out.
 	if stores := c.stores.Load(); stores != nil {
 		if store, ok := (*stores)[kind]; ok {
-			key := name
-			if namespace != "" {
-				key = namespace + "/" + name
-			}
-			o, exists, err := store.GetByKey(key)
+			o, exists, err := store.GetByKey(toolscache.NewObjectName(namespace, name).String())
 			if err != nil || !exists {
 				return nil, false
 			}
@@ -326,8 +322,10 @@ func (c *Cache) WorkloadsSelected(ctx context.Context, namespace string, sel lab
 	}
 	// Matched in place; only the workloads returned are rebuilt.
 	selected := func(s stored) {
-		if w, ok := s.(*storedWorkload); ok && sel.Matches(w.podLabels) {
-			add(w.object())
+		if kept, ok := s.(*storedWorkload); ok && sel.Matches(kept.podLabels) {
+			if w, ok := workload.FromObject(kept.object()); ok {
+				out = append(out, w)
+			}
 		}
 	}
 	if !c.scanStored("Deployment", namespace, selected) {
