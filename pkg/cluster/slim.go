@@ -57,7 +57,8 @@ var stripManagedFields = cache.TransformStripManagedFields()
 // annotation go.
 //
 // Workloads, budgets and autoscalers are then kept in a form of their own
-// (stored), a quarter to a half of the typed object's size.
+// (stored), a seventh to a half of the typed object's size (168 bytes
+// against 1,232 for a Deployment, 168 against 352 for a budget).
 //
 // slim may be handed an object it already slimmed (client-go asks transforms to
 // be idempotent), and it is: every step keeps a subset of what is there.
