@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	uberzap "go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -248,7 +249,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 
 // newLogger builds a structured logger: JSON in a pod, readable text at a terminal.
 func newLogger(format, level string, out io.Writer) (logr.Logger, error) {
-	opts := zap.Options{DestWriter: out}
+	// deferWith goes beneath the sampler controller-runtime adds after these
+	// options, so the sampler drops a line before its values are encoded.
+	opts := zap.Options{DestWriter: out, ZapOpts: []uberzap.Option{uberzap.WrapCore(deferWith)}}
 	switch strings.ToLower(level) {
 	case "info":
 		opts.Level = zapcore.InfoLevel
