@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -127,8 +128,9 @@ func (l *limiter) wrap(next http.Handler) http.Handler {
 			l.tooLarge(w)
 			return
 		}
-		body, held, err := l.read(r)
+		body, pooled, held, err := l.read(r)
 		defer l.buffered.Add(-held)
+		defer bodyBuffers.Put(pooled)
 		switch {
 		case errors.Is(err, errTooLarge):
 			l.tooLarge(w)
@@ -190,11 +192,30 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
+// bodyBuffers are buffers of readChunk bytes, for the first readChunk bytes of
+// a body: nearly every review fits, and its buffer was a fifth of the bytes a
+// request allocated under load. A buffer goes back when the request's handler
+// has returned: nothing judged keeps the body's bytes past its answer (the
+// handlers run within ServeHTTP, and everything they keep is decoded copies).
+var bodyBuffers = bufferPool{sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}}
+
+type bufferPool struct{ sync.Pool }
+
+func (p *bufferPool) Get() *[]byte { return p.Pool.Get().(*[]byte) }
+
+// Put gives b back; nil is nothing to give.
+func (p *bufferPool) Put(b *[]byte) {
+	if b != nil {
+		p.Pool.Put(b)
+	}
+}
+
 // read reads the body into a buffer that grows as bytes arrive, charging each
-// growth to buffered first. held is what was charged; the caller gives it back.
-func (l *limiter) read(r *http.Request) (body []byte, held int64, err error) {
+// growth to buffered first. held is what was charged; the caller gives it back,
+// and pooled to bodyBuffers once nothing reads body any more.
+func (l *limiter) read(r *http.Request) (body []byte, pooled *[]byte, held int64, err error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, 0, nil
+		return nil, nil, 0, nil
 	}
 	grow := func(n int64) error {
 		if l.buffered.Add(n) > l.maxBuffered {
@@ -212,10 +233,10 @@ func (l *limiter) read(r *http.Request) (body []byte, held int64, err error) {
 		if len(body) == cap(body) {
 			switch {
 			case declared >= 0 && int64(len(body)) == declared:
-				return body, held, nil // http.Server ends a body at its Content-Length
+				return body, pooled, held, nil // http.Server ends a body at its Content-Length
 			case int64(len(body)) >= l.maxBody:
 				// As controller-runtime's limit: maxBody bytes are too many.
-				return nil, held, errTooLarge
+				return nil, pooled, held, errTooLarge
 			}
 			size := max(int64(2*cap(body)), readChunk)
 			if declared > int64(len(body)) && size > declared {
@@ -223,19 +244,26 @@ func (l *limiter) read(r *http.Request) (body []byte, held int64, err error) {
 			}
 			size = min(size, l.maxBody)
 			if err := grow(size - int64(cap(body))); err != nil {
-				return nil, held, err
+				return nil, pooled, held, err
+			}
+			if body == nil && size <= readChunk {
+				pooled = bodyBuffers.Get()
+				body = (*pooled)[:0:size] // cut to size: the body grows as it did unpooled
+				continue
 			}
 			nb := make([]byte, len(body), size)
 			copy(nb, body)
 			body = nb
+			bodyBuffers.Put(pooled) // copied out of it
+			pooled = nil
 		}
 		n, err := r.Body.Read(body[len(body):cap(body)])
 		body = body[:len(body)+n]
 		switch {
 		case errors.Is(err, io.EOF):
-			return body, held, nil
+			return body, pooled, held, nil
 		case err != nil:
-			return nil, held, err
+			return nil, pooled, held, err
 		}
 	}
 }

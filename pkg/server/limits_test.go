@@ -216,3 +216,56 @@ func TestTimeoutsFitTheDrain(t *testing.T) {
 	assert.Greater(t, IdleTimeout, 90*time.Second, "API servers (client-go) drop idle connections after 90s, before the webhook does")
 	assert.LessOrEqual(t, int64(MaxReviewBytes), int64(judgeBytes), "a review of the largest size can be judged")
 }
+
+// Every body MUST reach the handler as sent, whether it fits a pooled buffer,
+// fills one exactly, outgrows one or comes without a Content-Length, and a
+// buffer MUST serve one request at a time: concurrent requests each see only
+// their own bytes.
+func TestLimiterBodiesAroundThePooledBuffer(t *testing.T) {
+	l := newLimiter(1<<20, 64<<20, 1<<30, 64, 10*time.Second)
+	srv, _ := limited(t, l, echo)
+	body := func(n int, fill byte) []byte {
+		b := bytes.Repeat([]byte{fill}, n)
+		b[0], b[n-1] = '<', '>' // a lost first or last byte shows
+		return b
+	}
+	for i, n := range []int{1, 2, 5 << 10, readChunk - 1, readChunk, readChunk + 1, 3 * readChunk, 100 << 10} {
+		want := body(max(n, 2), byte('a'+i))
+		resp, got := post(t, srv.URL, want)
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, string(want), got, "%d bytes with a Content-Length", n)
+		// Chunked: the buffer is readChunk bytes first, however long the body.
+		resp, err := http.Post(srv.URL, "application/json", io.MultiReader(bytes.NewReader(want)))
+		require.NoError(t, err)
+		out, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, string(want), string(out), "%d bytes chunked", n)
+	}
+
+	const clients, rounds = 16, 20
+	var wrong atomic.Int64
+	done := make(chan struct{})
+	for c := range clients {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for r := range rounds {
+				want := body(1<<10+c*97+r, byte('A'+c))
+				resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(want))
+				if err != nil {
+					wrong.Add(1)
+					continue
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || !bytes.Equal(got, want) {
+					wrong.Add(1)
+				}
+			}
+		}()
+	}
+	for range clients {
+		<-done
+	}
+	assert.Zero(t, wrong.Load(), "answers that were not the request's own body")
+}
