@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,6 +31,10 @@ import (
 const (
 	settleTimeout = 120 * time.Second
 	nodeTimeout   = 90 * time.Second
+	// budgetTimeout outlasts the disruption controller's DeletionTimeout (two
+	// minutes), after which it stops counting an evicted pod's name as
+	// disrupted (see waitBudgetsAllow).
+	budgetTimeout = 150 * time.Second
 )
 
 // tolerationSeconds shortens the devenv default (30 s, upstream 300 s) so the
@@ -276,6 +283,64 @@ func (s *suite) waitFull(ctx context.Context) {
 	s.t.Helper()
 	require.NoError(s.t, s.waitAll(ctx, "every workload back at full strength", workloads,
 		func(w workload, st state) bool { return st.full(w) }))
+}
+
+// waitBudgetsAllow waits until every budget allows the evictions a drain of
+// node will ask of it: as many disruptions as the node holds pods the budget
+// selects, in a status the disruption controller wrote after the budget's
+// last change.
+//
+// Full strength is not enough: the eviction API trusts the budget's status,
+// which kube-controller-manager's disruption controller writes after the pods
+// change, and an evicted pod's name stays in status.disruptedPods — counted as
+// not healthy — until the controller sees the pod terminating, or for two
+// minutes. kwok deletes an evicted pod at once and the StatefulSet recreates
+// it under the same name, so a controller that falls behind can count a Ready
+// controller pod as disrupted; once, on a busy CI machine, a drain was refused
+// a controller pod's eviction for longer than its timeout. A drain that starts
+// from a budget with room finishes in seconds; when the wait is needed, it is
+// logged with the budgets' status.
+func (s *suite) waitBudgetsAllow(ctx context.Context, node string) {
+	s.t.Helper()
+	waited := ""
+	err := devenv.WaitFor(ctx, budgetTimeout, "the budgets to allow a drain of "+node, func(ctx context.Context) (bool, string) {
+		var pdbs policyv1.PodDisruptionBudgetList
+		if err := s.env.Client.List(ctx, &pdbs); err != nil {
+			return false, err.Error()
+		}
+		var pods corev1.PodList
+		if err := s.env.Client.List(ctx, &pods, client.MatchingFields{"spec.nodeName": node}); err != nil {
+			return false, err.Error()
+		}
+		var short []string
+		for i := range pdbs.Items {
+			b := &pdbs.Items[i]
+			sel, err := metav1.LabelSelectorAsSelector(b.Spec.Selector)
+			if err != nil {
+				return false, fmt.Sprintf("%s/%s: %v", b.Namespace, b.Name, err)
+			}
+			need := int32(0)
+			for j := range pods.Items {
+				p := &pods.Items[j]
+				if p.Namespace == b.Namespace && p.DeletionTimestamp == nil && sel.Matches(labels.Set(p.Labels)) {
+					need++
+				}
+			}
+			st := b.Status
+			if st.ObservedGeneration < b.Generation || st.DisruptionsAllowed < need {
+				short = append(short, fmt.Sprintf("%s/%s allows %d of %d (healthy %d of %d, disrupted %v)",
+					b.Namespace, b.Name, st.DisruptionsAllowed, need, st.CurrentHealthy, st.ExpectedPods, slices.Sorted(maps.Keys(st.DisruptedPods))))
+			}
+		}
+		if len(short) > 0 && waited == "" {
+			waited = strings.Join(short, "; ")
+		}
+		return len(short) == 0, strings.Join(short, "; ")
+	})
+	require.NoError(s.t, err)
+	if waited != "" {
+		s.t.Logf("before draining %s, waited for the budgets: %s", node, waited)
+	}
 }
 
 // record logs the figures line and keeps the figures for the doc.

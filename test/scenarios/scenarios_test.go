@@ -220,11 +220,13 @@ func (s *suite) assertNoNewPending(t *testing.T, ctx context.Context, ws []workl
 }
 
 // drain drains every node in turn with kubectl (evictions, which honour the
-// budgets), uncordons it and waits for full strength before the next one. The
-// api never has fewer Ready pods than its budget's minAvailable, nor the
-// controller none, in either namespace: both have the guide's budgets.
+// budgets), uncordons it and waits for full strength, and for the budgets to
+// allow the next drain's evictions, before the next one. The api never has
+// fewer Ready pods than its budget's minAvailable, nor the controller none, in
+// either namespace: both have the guide's budgets.
 func (s *suite) drain(t *testing.T) {
-	ctx := scenarioContext(t, 5*time.Minute)
+	// Room for two of the budgets' two-minute waits (waitBudgetsAllow).
+	ctx := scenarioContext(t, 8*time.Minute)
 	s.t = t
 	lowest := map[string]int{}
 	longest := map[string]time.Duration{}
@@ -233,6 +235,7 @@ func (s *suite) drain(t *testing.T) {
 	}
 	t0 := time.Now()
 	for _, n := range s.env.Cluster.Nodes() {
+		s.waitBudgetsAllow(ctx, n.Name)
 		win := s.watch.open(allGroups())
 		t1 := time.Now()
 		_, stderr, err := s.env.Kubectl(ctx, nil, "drain", n.Name, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=90s")
