@@ -40,6 +40,10 @@ import (
 //     webhook configurations' entries select, pointing at the no-op webhook
 //     (its own Service and certificate): the same two calls, answered at
 //     once. The floor of any webhook on this API server and machine.
+//   - patch replay: like no-op, with its own labels, Service and
+//     certificate: the no-op binary answering each mutating call with the
+//     patch laminar-ha-webhook gives that object (replay.go), so that the API
+//     server's work on our patch is measured without ours.
 //   - vap:     like none, plus perf.laminar.io/vap=on, which a
 //     ValidatingAdmissionPolicy binding selects: the replica and
 //     anti-affinity minimums written in CEL, the in-tree alternative.
@@ -117,7 +121,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	if err != nil {
 		return err
 	}
-	noop, err := installNoop(ctx, env, tmp, noopBin, nsNoop, minimal[0])
+	noop, err := installNoop(ctx, env, tmp, noopBin, noopStandIn, nsNoop, minimal[0])
 	if err != nil {
 		return err
 	}
@@ -147,6 +151,35 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 		variants = slices.Insert(variants, 3, &e2eVariant{name: "kyverno, minimal", namespace: kv.namespace, objects: minimal, baseline: "none, minimal", webhook: procKyverno})
 		variants = append(variants, &e2eVariant{name: "kyverno, compliant", namespace: kv.namespace, objects: compliant, baseline: "none, compliant", webhook: procKyverno})
 	}
+	var checkReplay func() error
+	if c.E2EReplay {
+		replayNS := map[string]string{replayLabel: "on"}
+		for k, v := range off {
+			replayNS[k] = v
+		}
+		nsReplay, err := createNamespace(ctx, env, "perf-replay", replayNS)
+		if err != nil {
+			return err
+		}
+		patches, err := webhookPatches(ctx, env, minimal, nsNone, nsWebhook)
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(tmp, "replay-patches")
+		if err := writePatches(dir, patches); err != nil {
+			return err
+		}
+		replay := standIn{name: "patch replay", prefix: "replay-", service: replayService, label: replayLabel, args: []string{"--patches", dir}}
+		p, err := installNoop(ctx, env, tmp, noopBin, replay, nsReplay, minimal[0])
+		if err != nil {
+			return err
+		}
+		defer p.Stop()
+		pids[procReplay] = p.PID()
+		at := slices.IndexFunc(variants, func(v *e2eVariant) bool { return v.webhook == procNoop }) + 1
+		variants = slices.Insert(variants, at, &e2eVariant{name: "patch replay, minimal", namespace: nsReplay, objects: minimal, baseline: "none, minimal", webhook: procReplay})
+		checkReplay = func() error { return sameAdmittedSpecs(ctx, env, minimal, nsReplay, nsWebhook) }
+	}
 	if c.E2EVAP {
 		vapNS := map[string]string{vapLabel: "on"}
 		for k, v := range off {
@@ -173,6 +206,12 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 		}
 	}
 
+	if checkReplay != nil {
+		// With the budgets in place, as when timed.
+		if err := checkReplay(); err != nil {
+			return err
+		}
+	}
 	logf("load: e2e: warming up")
 	for _, v := range variants {
 		for i := 0; i < e2eWarmUp; i++ {
@@ -184,9 +223,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	fmt.Fprintf(out, "\nend to end: server-side dry-run creates through kube-apiserver %s, one at a time, %d per variant and run (interleaved in blocks of %d), api Deployment and controller StatefulSet alternating\n",
 		apiserverVersion(env), c.E2ERequests, e2eBlock)
 	meter := newCPUMeter(pids)
-	if c.KyvernoBinary != "" {
-		fmt.Fprintf(out, "processes measured: %s\n", peersSummary(pids))
-	}
+	fmt.Fprintf(out, "processes measured: %s\n", peersSummary(pids))
 	var runs []e2eRun
 	for run := 0; run < c.Repeat; run++ {
 		meter.reset()
@@ -237,19 +274,19 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 		if err := printE2E(out, r); err != nil {
 			return err
 		}
-		if c.KyvernoBinary != "" {
-			baseline := map[string]string{}
-			for _, v := range variants {
-				baseline[v.name] = v.baseline
-			}
-			fmt.Fprintf(out, "side by side, run %d (machine: %s)\n", run+1, machine())
-			if err := PrintPeers(out, peerRows(variants, meter, readMemories(pids)), baseline); err != nil {
-				return err
-			}
+		baseline := map[string]string{}
+		for _, v := range variants {
+			baseline[v.name] = v.baseline
+		}
+		fmt.Fprintf(out, "side by side, run %d (machine: %s)\n", run+1, machine())
+		if err := PrintPeers(out, peerRows(variants, meter, readMemories(pids)), baseline); err != nil {
+			return err
+		}
+		if kyvernoMetrics != nil {
 			kyvernoAfter, _ := kyvernoMetrics()
 			fmt.Fprintln(out, insideKyverno(kyvernoBefore, kyvernoAfter))
-			fmt.Fprintln(out)
 		}
+		fmt.Fprintln(out)
 	}
 	if len(runs) > 1 {
 		fmt.Fprintf(out, "median of %d runs\n", len(runs))
@@ -575,24 +612,37 @@ func apiserverVersion(env *devenv.Env) string {
 	return v.GitVersion
 }
 
-// installNoop starts the no-op webhook with a certificate for its own Service,
-// installs copies of the Laminar webhook entries (mutate-app, validate-app)
-// that call it for namespaces labelled perf.laminar.io/noop=on, and waits
-// until the API server calls it.
-func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, probe client.Object) (*Process, error) {
-	host := noopService + "." + devenv.Namespace + ".svc"
+// standIn is a no-op webhook process the API server calls instead of ours in
+// the namespaces carrying its label.
+type standIn struct {
+	name    string   // for logs and errors
+	prefix  string   // of its webhook entries' names
+	service string   // its Service (and configurations' name)
+	label   string   // the namespace label its webhook entries select (=on)
+	args    []string // more noop flags
+}
+
+// noopStandIn is the no-op itself.
+var noopStandIn = standIn{name: "no-op", prefix: "noop-", service: noopService, label: noopLabel}
+
+// installNoop starts the no-op webhook as s with a certificate for its own
+// Service, installs copies of the Laminar webhook entries (mutate-app,
+// validate-app) that call it for namespaces labelled s.label=on, and waits
+// until the API server calls it for ns.
+func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin string, s standIn, ns string, probe client.Object) (*Process, error) {
+	host := s.service + "." + devenv.Namespace + ".svc"
 	certs, err := devenv.NewCerts(host, "localhost")
 	if err != nil {
 		return nil, err
 	}
-	certDir := filepath.Join(tmp, "noop-certs")
+	certDir := filepath.Join(tmp, s.service+"-certs")
 	if err := os.MkdirAll(certDir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := certs.WriteServing(certDir); err != nil {
 		return nil, err
 	}
-	p, err := startServer(ctx, "no-op (e2e)", noopBin, nil, nil, certDir, filepath.Join(tmp, "noop-e2e.log"))
+	p, err := startServer(ctx, s.name+" (e2e)", noopBin, s.args, nil, certDir, filepath.Join(tmp, s.service+"-e2e.log"))
 	if err != nil {
 		return nil, err
 	}
@@ -602,28 +652,28 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 	}
 	port := int32(p.Port)
 	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: noopService, Namespace: devenv.Namespace},
+		ObjectMeta: metav1.ObjectMeta{Name: s.service, Namespace: devenv.Namespace},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "localhost",
 			Ports: []corev1.ServicePort{{Name: "https", Protocol: corev1.ProtocolTCP, Port: port, TargetPort: intstr.FromInt32(port)}}},
 	}
 	if err := env.Client.Create(ctx, svc); err != nil {
-		return fail(fmt.Errorf("no-op Service: %w", err))
+		return fail(fmt.Errorf("%s Service: %w", s.name, err))
 	}
 	objs, err := devenv.LoadManifests(env.RepoRoot)
 	if err != nil {
 		return fail(err)
 	}
-	selector := &metav1.LabelSelector{MatchLabels: map[string]string{noopLabel: "on"}}
+	selector := &metav1.LabelSelector{MatchLabels: map[string]string{s.label: "on"}}
 	redirect := func(name string, cc *admissionregistrationv1.WebhookClientConfig) string {
-		cc.Service = &admissionregistrationv1.ServiceReference{Namespace: devenv.Namespace, Name: noopService, Path: cc.Service.Path, Port: &port}
+		cc.Service = &admissionregistrationv1.ServiceReference{Namespace: devenv.Namespace, Name: s.service, Path: cc.Service.Path, Port: &port}
 		cc.CABundle = certs.CACert
-		return "noop-" + name
+		return s.prefix + name
 	}
 	var created int
 	for _, o := range objs {
 		switch o := o.(type) {
 		case *admissionregistrationv1.MutatingWebhookConfiguration:
-			cfg := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: noopService}}
+			cfg := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: s.service}}
 			for _, w := range o.Webhooks {
 				if strings.HasPrefix(w.Name, "mutate.") {
 					w.Name = redirect(w.Name, &w.ClientConfig)
@@ -632,11 +682,11 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 				}
 			}
 			if err := env.Client.Create(ctx, cfg); err != nil {
-				return fail(fmt.Errorf("no-op MutatingWebhookConfiguration: %w", err))
+				return fail(fmt.Errorf("%s MutatingWebhookConfiguration: %w", s.name, err))
 			}
 			created += len(cfg.Webhooks)
 		case *admissionregistrationv1.ValidatingWebhookConfiguration:
-			cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: noopService}}
+			cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: s.service}}
 			for _, w := range o.Webhooks {
 				if strings.HasPrefix(w.Name, "validate.") {
 					w.Name = redirect(w.Name, &w.ClientConfig)
@@ -645,7 +695,7 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 				}
 			}
 			if err := env.Client.Create(ctx, cfg); err != nil {
-				return fail(fmt.Errorf("no-op ValidatingWebhookConfiguration: %w", err))
+				return fail(fmt.Errorf("%s ValidatingWebhookConfiguration: %w", s.name, err))
 			}
 			created += len(cfg.Webhooks)
 		}
@@ -659,7 +709,7 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 		obj := probe.DeepCopyObject().(client.Object)
 		obj.SetNamespace(ns)
 		if err := env.Client.Create(ctx, obj, client.DryRunAll); err != nil {
-			return fail(fmt.Errorf("no-op probe: %w", err))
+			return fail(fmt.Errorf("%s probe: %w", s.name, err))
 		}
 		if calledBoth(p.MetricsPort) {
 			return p, nil
@@ -670,7 +720,7 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin, ns string, 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fail(fmt.Errorf("the API server does not call the no-op webhook after 60s\n%s", p.LogTail()))
+	return fail(fmt.Errorf("the API server does not call the %s webhook after 60s\n%s", s.name, p.LogTail()))
 }
 
 // calledBoth reads the no-op webhook's controller_runtime_webhook_requests_total

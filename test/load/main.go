@@ -78,6 +78,7 @@ type Config struct {
 	E2E         bool
 	E2ERequests int
 	E2EVAP      bool
+	E2EReplay   bool
 	// KyvernoBinary, when set, adds Kyverno's admission controller to the e2e
 	// phase (the peers table; see kyverno.go), with the ClusterPolicy at
 	// KyvernoPolicy (relative to RepoRoot unless absolute).
@@ -119,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&c.E2E, "e2e", false, "also measure end to end through a real kube-apiserver (needs bin/k8s: make controlplane)")
 	fs.IntVar(&c.E2ERequests, "e2e-requests", 500, fmt.Sprintf("e2e: dry-run creates per variant (1..%d)", maxE2ERequests))
 	fs.BoolVar(&c.E2EVAP, "e2e-vap", true, "e2e: include the ValidatingAdmissionPolicy variant")
+	fs.BoolVar(&c.E2EReplay, "e2e-replay", true, "e2e: include the patch replay variant (the no-op answering with our patches)")
 	fs.StringVar(&c.KyvernoBinary, "kyverno-binary", "", "e2e: also run this Kyverno admission controller (make kyverno builds bin/kyverno) with -kyverno-policy, check it reaches our verdicts, and print the side-by-side table")
 	fs.StringVar(&c.KyvernoPolicy, "kyverno-policy", DefaultKyvernoPolicy, "e2e: the ClusterPolicy for -kyverno-binary")
 	fs.StringVar(&c.WebhookBinary, "webhook-binary", "", "a built laminar-ha-webhook; empty builds ./cmd/webhook")

@@ -24,6 +24,7 @@ const (
 	procAPIServer = "kube-apiserver"
 	procLaminar   = "laminar"
 	procNoop      = "no-op"
+	procReplay    = "patch replay"
 	procKyverno   = "kyverno"
 )
 
@@ -202,7 +203,7 @@ func sortedCopy(lat []time.Duration) []time.Duration {
 // peersSummary names the processes measured, for the report.
 func peersSummary(pids map[string]int) string {
 	var parts []string
-	for _, n := range []string{procAPIServer, procLaminar, procNoop, procKyverno} {
+	for _, n := range []string{procAPIServer, procLaminar, procNoop, procReplay, procKyverno} {
 		if pids[n] > 0 {
 			parts = append(parts, fmt.Sprintf("%s pid %d", n, pids[n]))
 		}

@@ -8,11 +8,18 @@
 // It takes the serve flags of laminar-ha-webhook that matter for serving:
 //
 //	noop --host 127.0.0.1 --port 9443 --cert-dir DIR --health-addr ADDR --metrics-addr ADDR
+//
+// With --patches DIR it replays patches instead (the load command's "patch
+// replay" variant): /mutate answers a request for kind K with the JSON patch
+// in DIR/K.json, read at start, and allows other kinds unpatched, so what
+// kube-apiserver spends on a webhook's patch can be measured apart from what
+// the webhook spends computing it. Without the flag nothing changes.
 package main
 
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,11 +27,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/sync/errgroup"
+	admissionv1 "k8s.io/api/admission/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -48,6 +58,54 @@ func main() {
 // allow is the whole handler: allowed, no patch, no warnings.
 func allow(context.Context, admission.Request) admission.Response { return admission.Allowed("") }
 
+// replay answers with the patch read for the request's kind, allowing it.
+func replay(patches map[string][]byte) admission.HandlerFunc {
+	jsonPatch := admissionv1.PatchTypeJSONPatch
+	return func(_ context.Context, req admission.Request) admission.Response {
+		resp := admission.Allowed("")
+		if p, ok := patches[req.Kind.Kind]; ok {
+			resp.Patch, resp.PatchType = p, &jsonPatch
+		}
+		return resp
+	}
+}
+
+// readPatches reads DIR/K.json for every kind K there: each must hold a JSON
+// patch (an array of operations), or the no-op does not start.
+func readPatches(dir string) (map[string][]byte, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("--patches %s: no KIND.json file", dir)
+	}
+	out := map[string][]byte{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var ops []struct {
+			Op   string `json:"op"`
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(data, &ops); err != nil {
+			return nil, fmt.Errorf("%s: not a JSON patch: %w", f, err)
+		}
+		if len(ops) == 0 {
+			return nil, fmt.Errorf("%s: an empty JSON patch", f)
+		}
+		for i, op := range ops {
+			if op.Op == "" || op.Path == "" {
+				return nil, fmt.Errorf("%s: operation %d has no op or no path", f, i)
+			}
+		}
+		out[strings.TrimSuffix(filepath.Base(f), ".json")] = data
+	}
+	return out, nil
+}
+
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("noop", flag.ContinueOnError)
 	o := server.Options{}
@@ -56,8 +114,17 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&o.CertDir, "cert-dir", "", "directory with tls.crt and tls.key")
 	fs.StringVar(&o.HealthAddr, "health-addr", "127.0.0.1:8081", "address of /healthz and /readyz")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", "0", `address of /metrics ("0" disables)`)
+	patchDir := fs.String("patches", "", "replay: answer /mutate for kind K with the JSON patch in DIR/K.json")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	mutate := admission.HandlerFunc(allow)
+	if *patchDir != "" {
+		patches, err := readPatches(*patchDir)
+		if err != nil {
+			return err
+		}
+		mutate = replay(patches)
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zap.Options{DestWriter: os.Stderr, Level: zapcore.InfoLevel})))
 
@@ -67,7 +134,8 @@ func run(ctx context.Context, args []string) error {
 		CertDir: o.CertDir,
 		TLSOpts: []func(*tls.Config){o.TLSConfig},
 	})
-	for _, path := range []string{server.MutatePath, server.ValidatePath, server.ValidateScalePath, server.ValidateRelatedPath} {
+	ws.Register(server.MutatePath, &admission.Webhook{Handler: mutate})
+	for _, path := range []string{server.ValidatePath, server.ValidateScalePath, server.ValidateRelatedPath} {
 		ws.Register(path, &admission.Webhook{Handler: admission.HandlerFunc(allow)})
 	}
 	mux := http.NewServeMux()
