@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,11 +114,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	if err != nil {
 		return err
 	}
-	noopNS := map[string]string{noopLabel: "on"}
-	for k, v := range off {
-		noopNS[k] = v
-	}
-	nsNoop, err := createNamespace(ctx, env, "perf-noop", noopNS)
+	nsNoop, err := createNamespace(ctx, env, "perf-noop", offAnd(off, noopLabel))
 	if err != nil {
 		return err
 	}
@@ -153,11 +150,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 	}
 	var checkReplay func() error
 	if c.E2EReplay {
-		replayNS := map[string]string{replayLabel: "on"}
-		for k, v := range off {
-			replayNS[k] = v
-		}
-		nsReplay, err := createNamespace(ctx, env, "perf-replay", replayNS)
+		nsReplay, err := createNamespace(ctx, env, "perf-replay", offAnd(off, replayLabel))
 		if err != nil {
 			return err
 		}
@@ -181,11 +174,7 @@ func e2ePhase(ctx context.Context, c Config, tmp, webhookBin, noopBin string, ou
 		checkReplay = func() error { return sameAdmittedSpecs(ctx, env, minimal, nsReplay, nsWebhook) }
 	}
 	if c.E2EVAP {
-		vapNS := map[string]string{vapLabel: "on"}
-		for k, v := range off {
-			vapNS[k] = v
-		}
-		nsVAP, err := createNamespace(ctx, env, "perf-vap", vapNS)
+		nsVAP, err := createNamespace(ctx, env, "perf-vap", offAnd(off, vapLabel))
 		if err != nil {
 			return err
 		}
@@ -450,6 +439,14 @@ func quantile(s []time.Duration, q float64) time.Duration {
 
 func signedMS(d time.Duration) string {
 	return fmt.Sprintf("%+.2fms", float64(d)/float64(time.Millisecond))
+}
+
+// offAnd is the labels of a namespace both Laminar configurations leave out
+// (off) that label=on selects for a stand-in.
+func offAnd(off map[string]string, label string) map[string]string {
+	out := maps.Clone(off)
+	out[label] = "on"
+	return out
 }
 
 // dryRunCreate sends one of the variant's objects and times the round trip.

@@ -301,11 +301,7 @@ func kyvernoPhase(ctx context.Context, c Config, env *devenv.Env, tmp string, of
 	if err := checkKyvernoBinary(c.KyvernoBinary); err != nil {
 		return nil, err
 	}
-	labels := map[string]string{kyvernoLabel: "on"}
-	for k, v := range off {
-		labels[k] = v
-	}
-	ns, err := createNamespace(ctx, env, "perf-kyverno", labels)
+	ns, err := createNamespace(ctx, env, "perf-kyverno", offAnd(off, kyvernoLabel))
 	if err != nil {
 		return nil, err
 	}

@@ -21,20 +21,10 @@ import (
 // figures are printed. Their values are not asserted: this machine's are not
 // a pass/fail criterion.
 func TestLoadCommandWorks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts two webhook servers")
-	}
-	ctrllog.SetLogger(logr.Discard())
-	root, err := devenv.FindRepoRoot()
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var out, progress bytes.Buffer
-	rep, err := Run(ctx, Config{
+	rep, text := runBriefly(t, "builds and starts two webhook servers", 3*time.Minute, Config{
 		Duration: 500 * time.Millisecond, Turn: 200 * time.Millisecond, Concurrency: 2, Rate: 40, RateConns: 4, Repeat: 1,
-		Modes: []string{"closed", "open"}, Handler: true, E2ERequests: 1, RepoRoot: root,
-	}, &out, &progress)
-	require.NoError(t, err, progress.String())
+		Modes: []string{"closed", "open"}, Handler: true, E2ERequests: 1,
+	})
 
 	require.Len(t, rep.Handler, 4, "two phases against two servers")
 	for _, r := range rep.Handler {
@@ -47,12 +37,30 @@ func TestLoadCommandWorks(t *testing.T) {
 	for _, name := range []string{"no-op", "laminar"} {
 		assert.Positive(t, rep.Memory[name].Peak, name)
 	}
-	text := out.String()
 	for _, want := range []string{"review mix:", "closed loop, 2 in flight", "open loop, 40 req/s", "p99", "ratio laminar/no-op:", "peak RSS (VmHWM)"} {
 		assert.Contains(t, text, want)
 	}
 	assert.Equal(t, 2, strings.Count(text, "ratio laminar/no-op:"), text)
 	assert.Contains(t, text, "in 3 turns of 200ms, taken in alternation")
+}
+
+// runBriefly runs the load command with c in the repository within d, and
+// returns its report and what it printed; in -short mode it skips, saying why.
+func runBriefly(t *testing.T, why string, d time.Duration, c Config) (Report, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+	ctrllog.SetLogger(logr.Discard())
+	root, err := devenv.FindRepoRoot()
+	require.NoError(t, err)
+	c.RepoRoot = root
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var out, progress bytes.Buffer
+	rep, err := Run(ctx, c, &out, &progress)
+	require.NoError(t, err, progress.String())
+	return rep, out.String()
 }
 
 func TestTurnLengths(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -9,12 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-
-	"github.com/laminar/ha-webhook/internal/devenv"
 )
 
 // askPatch takes a patch only from an answer that allows the object and
@@ -56,18 +51,8 @@ func TestAskPatchTakesOnlyAnAllowingJSONPatch(t *testing.T) {
 // checked to admit the objects the webhook admits, and the tables are printed.
 // The figures are not asserted.
 func TestE2EPhaseWorks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane and three webhook servers")
-	}
-	ctrllog.SetLogger(logr.Discard())
-	root, err := devenv.FindRepoRoot()
-	require.NoError(t, err)
-	require.NoError(t, devenv.CheckAssets(devenv.AssetsDir(root, "")), "make controlplane")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var out, progress bytes.Buffer
-	rep, err := Run(ctx, Config{Repeat: 1, E2E: true, E2ERequests: 2, E2EVAP: true, E2EReplay: true, RepoRoot: root}, &out, &progress)
-	require.NoError(t, err, progress.String())
+	rep, text := runBriefly(t, "starts a control plane and three webhook servers", 5*time.Minute,
+		Config{Repeat: 1, E2E: true, E2ERequests: 2, E2EVAP: true, E2EReplay: true})
 
 	var names []string
 	for _, r := range rep.E2E {
@@ -78,7 +63,6 @@ func TestE2EPhaseWorks(t *testing.T) {
 		"none, minimal", "no-op webhook, minimal", "patch replay, minimal", "laminar, minimal",
 		"none, compliant", "no-op webhook, compliant", "laminar, compliant", "vap, compliant",
 	}, names)
-	text := out.String()
 	for _, want := range []string{"end to end: server-side dry-run creates", "side by side, run 1", "patch replay pid"} {
 		assert.Contains(t, text, want)
 	}
