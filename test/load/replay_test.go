@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -66,4 +67,14 @@ func TestE2EPhaseWorks(t *testing.T) {
 	for _, want := range []string{"end to end: server-side dry-run creates", "side by side, run 1", "patch replay pid"} {
 		assert.Contains(t, text, want)
 	}
+}
+
+// The patch replay is on by default and can be left out.
+func TestReplayFlag(t *testing.T) {
+	c, err := parseFlags([]string{"-handler=false", "-e2e"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.True(t, c.E2EReplay)
+	c, err = parseFlags([]string{"-handler=false", "-e2e", "-e2e-replay=false"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.False(t, c.E2EReplay)
 }
