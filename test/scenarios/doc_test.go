@@ -44,8 +44,8 @@ of a topology run one after another on the same workloads.
 - **create**: apply, wait until every pod is Ready or the scheduler gave up on it.
 - **rolling update ×3**: three image changes in a row, each waited for.
 - **drain every node**: ` + "`kubectl drain`" + ` each node in turn (evictions honour the budgets), uncordon, wait for full
-  strength; before each drain, wait for the budgets' status to allow its evictions (the eviction API reads that
-  status, which kube-controller-manager writes after the pods change).
+  strength; before each drain, wait until every budget over a pod on the node allows a disruption in its
+  status (the eviction API reads that status, which kube-controller-manager writes after the pods change).
 - **node failure**: the node with the most Laminar pods stops heartbeating (its KWOK is killed); after the
   10 s node monitor grace period it is NotReady and tainted unreachable, after the pods' 10 s toleration they
   are evicted. Figures are taken once what can be replaced is Ready, with the node still down.

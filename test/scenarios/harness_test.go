@@ -285,10 +285,12 @@ func (s *suite) waitFull(ctx context.Context) {
 		func(w workload, st state) bool { return st.full(w) }))
 }
 
-// waitBudgetsAllow waits until every budget allows the evictions a drain of
-// node will ask of it: as many disruptions as the node holds pods the budget
-// selects, in a status the disruption controller wrote after the budget's
-// last change.
+// waitBudgetsAllow waits until every budget that selects a pod on node allows
+// a disruption, in a status the disruption controller wrote after the
+// budget's last change: then a drain of node can start evicting. (Not one per
+// pod on the node: kubectl drain evicts the others as the first ones'
+// replacements turn Ready, and a budget may well select two pods on one node
+// where nothing spreads them.)
 //
 // Full strength is not enough: the eviction API trusts the budget's status,
 // which kube-controller-manager's disruption controller writes after the pods
@@ -319,17 +321,18 @@ func (s *suite) waitBudgetsAllow(ctx context.Context, node string) {
 			if err != nil {
 				return false, fmt.Sprintf("%s/%s: %v", b.Namespace, b.Name, err)
 			}
-			need := int32(0)
+			onNode := 0
 			for j := range pods.Items {
 				p := &pods.Items[j]
 				if p.Namespace == b.Namespace && p.DeletionTimestamp == nil && sel.Matches(labels.Set(p.Labels)) {
-					need++
+					onNode++
 				}
 			}
 			st := b.Status
-			if st.ObservedGeneration < b.Generation || st.DisruptionsAllowed < need {
-				short = append(short, fmt.Sprintf("%s/%s allows %d of %d (healthy %d of %d, disrupted %v)",
-					b.Namespace, b.Name, st.DisruptionsAllowed, need, st.CurrentHealthy, st.ExpectedPods, slices.Sorted(maps.Keys(st.DisruptedPods))))
+			if onNode > 0 && (st.ObservedGeneration < b.Generation || st.DisruptionsAllowed < 1) {
+				short = append(short, fmt.Sprintf("%s/%s allows %d disruptions for its %d pods on the node (healthy %d of %d, disrupted %v, status of generation %d of %d)",
+					b.Namespace, b.Name, st.DisruptionsAllowed, onNode, st.CurrentHealthy, st.ExpectedPods,
+					slices.Sorted(maps.Keys(st.DisruptedPods)), st.ObservedGeneration, b.Generation))
 			}
 		}
 		if len(short) > 0 && waited == "" {
