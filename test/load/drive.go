@@ -69,23 +69,12 @@ type answerShape struct {
 // send posts one review and checks the answer: HTTP 200, a response for this
 // UID, and the expected verdict. A wrong answer is an error.
 func send(ctx context.Context, c *http.Client, t Target, r *Review) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL+r.Path, bytes.NewReader(r.Body))
+	status, body, err := post(ctx, c, t.URL+r.Path, r.Body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, */*")
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: HTTP %d", r.Name, resp.StatusCode)
+	if status != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d", r.Name, status)
 	}
 	var a answerShape
 	if err := jsonv2.Unmarshal(body, &a); err != nil || a.Response == nil {
@@ -105,6 +94,24 @@ func send(ctx context.Context, c *http.Client, t Target, r *Review) error {
 		return fmt.Errorf("%s: allowed=%v patch=%v, want allowed=%v patch=%v", r.Name, a.Response.Allowed, len(a.Response.Patch) > 0, wantAllowed, wantPatch)
 	}
 	return nil
+}
+
+// post sends an AdmissionReview to url as the API server does and returns
+// the answer's HTTP status and body.
+func post(ctx context.Context, c *http.Client, url string, review []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(review))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, */*")
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode, body, err
 }
 
 // Result is one phase against one target.

@@ -449,6 +449,14 @@ func offAnd(off map[string]string, label string) map[string]string {
 	return out
 }
 
+// dryRun creates (dry run) a copy of obj in ns and returns it as the API
+// server admitted it.
+func dryRun(ctx context.Context, env *devenv.Env, obj client.Object, ns string) (client.Object, error) {
+	o := obj.DeepCopyObject().(client.Object)
+	o.SetNamespace(ns)
+	return o, env.Client.Create(ctx, o, client.DryRunAll)
+}
+
 // dryRunCreate sends one of the variant's objects and times the round trip.
 func dryRunCreate(ctx context.Context, env *devenv.Env, v *e2eVariant, i int) (time.Duration, error) {
 	obj := v.objects[i%len(v.objects)].DeepCopyObject().(client.Object)
@@ -703,9 +711,7 @@ func installNoop(ctx context.Context, env *devenv.Env, tmp, noopBin string, s st
 	// Wait until both entries call the no-op webhook: its own metrics count them.
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		obj := probe.DeepCopyObject().(client.Object)
-		obj.SetNamespace(ns)
-		if err := env.Client.Create(ctx, obj, client.DryRunAll); err != nil {
+		if _, err := dryRun(ctx, env, probe, ns); err != nil {
 			return fail(fmt.Errorf("%s probe: %w", s.name, err))
 		}
 		if calledBoth(p.MetricsPort) {

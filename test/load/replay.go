@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,10 +44,9 @@ func webhookPatches(ctx context.Context, env *devenv.Env, objs []client.Object, 
 	defer c.CloseIdleConnections()
 	out := map[string][]byte{}
 	for i, o := range objs {
-		obj := o.DeepCopyObject().(client.Object)
-		obj.SetNamespace(nsPlain)
-		if err := env.Client.Create(ctx, obj, client.DryRunAll); err != nil {
-			return nil, fmt.Errorf("patch replay: create %s in %s: %w", obj.GetName(), nsPlain, err)
+		obj, err := dryRun(ctx, env, o, nsPlain)
+		if err != nil {
+			return nil, fmt.Errorf("patch replay: create %s in %s: %w", o.GetName(), nsPlain, err)
 		}
 		gvk, err := apiutil.GVKForObject(obj, env.Client.Scheme())
 		if err != nil {
@@ -80,22 +77,12 @@ func webhookPatches(ctx context.Context, env *devenv.Env, objs []client.Object, 
 // askPatch posts one review and returns the JSON patch of its answer, which
 // must allow the object and patch it.
 func askPatch(ctx context.Context, c *http.Client, url string, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	status, data, err := post(ctx, c, url, body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, data)
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d: %s", status, data)
 	}
 	var ar admissionv1.AdmissionReview
 	if err := json.Unmarshal(data, &ar); err != nil || ar.Response == nil {
@@ -131,10 +118,9 @@ func sameAdmittedSpecs(ctx context.Context, env *devenv.Env, objs []client.Objec
 	for _, o := range objs {
 		var got [2]client.Object
 		for i, ns := range []string{nsReplay, nsWebhook} {
-			obj := o.DeepCopyObject().(client.Object)
-			obj.SetNamespace(ns)
-			if err := env.Client.Create(ctx, obj, client.DryRunAll); err != nil {
-				return fmt.Errorf("patch replay: create %s in %s: %w", obj.GetName(), ns, err)
+			obj, err := dryRun(ctx, env, o, ns)
+			if err != nil {
+				return fmt.Errorf("patch replay: create %s in %s: %w", o.GetName(), ns, err)
 			}
 			got[i] = obj
 		}

@@ -248,9 +248,7 @@ func verdictCheck(ctx context.Context, env *devenv.Env, objs []NamedObject, nsOu
 // admitDryRun dry-run creates a copy of obj in ns. A denial is an Outcome; only
 // a failure to ask is an error.
 func admitDryRun(ctx context.Context, env *devenv.Env, obj client.Object, ns string) (Outcome, error) {
-	o := obj.DeepCopyObject().(client.Object)
-	o.SetNamespace(ns)
-	err := env.Client.Create(ctx, o, client.DryRunAll)
+	o, err := dryRun(ctx, env, obj, ns)
 	switch {
 	case err == nil:
 		return Outcome{Allowed: true, Object: o}, nil
