@@ -220,12 +220,12 @@ func (s *suite) assertNoNewPending(t *testing.T, ctx context.Context, ws []workl
 }
 
 // drain drains every node in turn with kubectl (evictions, which honour the
-// budgets), uncordons it and waits for full strength, and for the budgets to
-// allow the next drain's evictions, before the next one. The api never has
-// fewer Ready pods than its budget's minAvailable, nor the controller none, in
-// either namespace: both have the guide's budgets.
+// budgets) once the budgets over its pods allow a disruption, uncordons it and
+// waits for full strength before the next one. The api never has fewer Ready
+// pods than its budget's minAvailable, nor the controller none, in either
+// namespace: both have the guide's budgets.
 func (s *suite) drain(t *testing.T) {
-	// Room for two of the budgets' two-minute waits (waitBudgetsAllow).
+	// Room for two waits of the budgets (waitBudgetsAllow, budgetTimeout each).
 	ctx := scenarioContext(t, 8*time.Minute)
 	s.t = t
 	lowest := map[string]int{}
